@@ -46,18 +46,22 @@ lock: ## Re-resolve requirements/constraints.txt from the pins in pyproject.toml
 	} > requirements/constraints.txt
 	rm -rf .cache/lock-venv
 
+# Everything `make gen` writes: checked for drift by `make checkgen`.
+GENERATED := proto gen src/runnerkit/client/_api.py
+
 .PHONY: gen
-gen: $(INSTALLED) ## Format proto/ and regenerate gen/ from it (buf, local plugins only)
+gen: $(INSTALLED) ## Format proto/, regenerate gen/ (buf, local plugins) and the client's typed signatures
 	buf format -w proto
 	buf generate
 	$(BIN)/python scripts/rewrite_gen_imports.py gen/runnerkit_proto
+	$(BIN)/python -m runnerkit.client._apigen
 
 .PHONY: checkgen
-checkgen: gen ## Fail when a fresh `make gen` changes proto/ or gen/ (drift check)
-	@if [[ -n "$$(git status --porcelain -- proto gen)" ]]; then \
+checkgen: gen ## Fail when a fresh `make gen` changes what it generates (drift check)
+	@if [[ -n "$$(git status --porcelain -- $(GENERATED))" ]]; then \
 		echo 'error: `make gen` changed committed files; run it and commit the result:' >&2; \
-		git status --porcelain -- proto gen >&2; \
-		git --no-pager diff --stat -- proto gen >&2; \
+		git status --porcelain -- $(GENERATED) >&2; \
+		git --no-pager diff --stat -- $(GENERATED) >&2; \
 		exit 1; \
 	fi
 
@@ -79,6 +83,14 @@ fmt: $(INSTALLED) ## Apply ruff fixes and formatting, and buf format
 .PHONY: test
 test: $(INSTALLED) ## Run the whole test suite
 	$(BIN)/pytest
+
+.PHONY: serve
+serve: $(INSTALLED) ## Run the reference server on 127.0.0.1:8080 with ./runnerkit.db (the main job)
+	$(BIN)/runnerkit serve
+
+.PHONY: bench
+bench: $(INSTALLED) ## Benchmark the server against a bare ASGI endpoint (ratios, one run)
+	$(BIN)/python scripts/bench.py
 
 .PHONY: check
 check: install lint checkgen test ## Install, lint, type-check, drift-check and test (CI runs this)

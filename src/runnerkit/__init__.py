@@ -1,11 +1,80 @@
 """runnerkit: a typed toolkit for the Gitpod (Ona) Runner management API.
 
-The generated protobuf messages and Connect clients live in the ``runnerkit_proto``
-package (``runnerkit_proto.gitpod.v1``), built from ``proto/`` by ``make gen``.
+``runnerkit.Client`` / ``runnerkit.AsyncClient`` give the reference SDK's call shape
+(``client.runners.create(...)``) over the generated Connect clients. The generated protobuf
+messages and clients live in ``runnerkit_proto.gitpod.v1``, built from ``proto/`` by ``make gen``.
+
+The client names are re-exported lazily, so that ``import runnerkit.server`` does not load
+the client (the server and the client never import each other).
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runnerkit.client import (
+        AbortedError,
+        AlreadyExistsError,
+        APIError,
+        AsyncClient,
+        AsyncPage,
+        Client,
+        ConfigurationError,
+        DeadlineExceededError,
+        FailedPreconditionError,
+        InternalError,
+        InvalidArgumentError,
+        NotFoundError,
+        Page,
+        PermissionDeniedError,
+        ResourceExhaustedError,
+        RetryPolicy,
+        RunnerKitError,
+        UnauthenticatedError,
+        UnavailableError,
+        UnimplementedError,
+        apaginate,
+        paginate,
+    )
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "APIError",
+    "AbortedError",
+    "AlreadyExistsError",
+    "AsyncClient",
+    "AsyncPage",
+    "Client",
+    "ConfigurationError",
+    "DeadlineExceededError",
+    "FailedPreconditionError",
+    "InternalError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "Page",
+    "PermissionDeniedError",
+    "ResourceExhaustedError",
+    "RetryPolicy",
+    "RunnerKitError",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "UnimplementedError",
+    "__version__",
+    "apaginate",
+    "paginate",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name in __all__:
+        value: object = getattr(importlib.import_module("runnerkit.client"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'runnerkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from runnerkit import __version__
+from runnerkit.cli.admin import admin
+from runnerkit.cli.resources import COMMANDS as RESOURCE_COMMANDS
+from runnerkit.cli.serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -12,5 +15,10 @@ from runnerkit import __version__
 def main() -> None:
     """Toolkit for the Gitpod (Ona) Runner management API."""
 
+
+main.add_command(serve)
+main.add_command(admin)
+for _command in RESOURCE_COMMANDS:
+    main.add_command(_command)
 
 __all__ = ["main"]

@@ -1,0 +1,1 @@
+"""Implementations of the generated service protocols: thin adapters to ``server.service``."""

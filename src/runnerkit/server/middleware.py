@@ -1,0 +1,241 @@
+"""ASGI middleware for the compatibility contracts and request logging (DESIGN.md).
+
+``CompatibilityMiddleware``:
+
+- request bodies over 4 MiB (by ``Content-Length``) → ``resource_exhausted`` without parsing
+  them (drained up to 64 MiB so that the client reads the answer; the service apps also stop
+  reading a streamed body at 4 MiB, and inflating a gzip body past 4 MiB);
+- for JSON calls of RPCs with a ``pagination`` field, ``token`` and ``pageSize`` in the URL
+  query string override the body's ``pagination`` (the reference's SDK sends them there);
+- error responses whose code will not succeed on a retry (all but ``unavailable``,
+  ``resource_exhausted``, ``deadline_exceeded``, ``aborted``) get ``x-should-retry: false``.
+
+Requests without ``Connect-Protocol-Version`` need nothing here: connectrpc accepts them.
+
+``AccessLogMiddleware`` logs one line per request: method, path, status, Connect error code
+when there is one, duration. Never headers, query strings or bodies (they may hold tokens).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import zlib
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from connectrpc.code import Code
+
+from runnerkit.server.asgi import read_body, send_json
+from runnerkit.server.errors import RETRYABLE_CODES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from runnerkit.server.asgi import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+_DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+_RETRYABLE_STATUSES = frozenset({429, 503, 504})
+_RETRYABLE_NAMES = frozenset(code.value for code in RETRYABLE_CODES)
+_access_log = logging.getLogger("runnerkit.server.access")
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+def _gunzip(data: bytes, limit: int) -> bytes | None:
+    """Inflate a gzip body, stopping just past ``limit`` bytes; None when it is not gzip."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error:
+        return None
+    if len(out) <= limit and not inflater.eof:
+        return None
+    return out
+
+
+def _error(code: Code, message: str) -> dict[str, str]:
+    return {"code": code.value, "message": message}
+
+
+class CompatibilityMiddleware:
+    """The compatibility contracts of DESIGN.md around the Connect service apps."""
+
+    def __init__(self, app: ASGIApp, paginated_paths: Iterable[str]) -> None:
+        self._app = app
+        self._paginated = frozenset(paginated_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI call."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        send = _RetryHeaderSender(send)
+        length = _header(scope, b"content-length")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            if int(length) <= _DRAIN_LIMIT_BYTES:
+                await _drain(receive)  # so that clients read the answer, not a reset
+            await send_json(
+                send, 429, _error(Code.RESOURCE_EXHAUSTED, "request body larger than 4 MiB"), []
+            )
+            return
+        if (
+            scope["method"] == "POST"
+            and scope["path"] in self._paginated
+            and _header(scope, b"content-type").split(";")[0].strip() == "application/json"
+        ):
+            query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
+            if "token" in query or "pageSize" in query:
+                await self._override_pagination(scope, receive, send, query)
+                return
+        await self._app(scope, receive, send)
+
+    async def _override_pagination(
+        self, scope: Scope, receive: Receive, send: Send, query: dict[str, list[str]]
+    ) -> None:
+        body = await read_body(receive, MAX_BODY_BYTES)
+        if body is None:
+            await send_json(
+                send, 429, _error(Code.RESOURCE_EXHAUSTED, "request body larger than 4 MiB"), []
+            )
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        if _header(scope, b"content-encoding").lower() == "gzip":
+            inflated = _gunzip(body, MAX_BODY_BYTES)
+            if inflated is None:
+                await send_json(send, 400, _error(Code.INVALID_ARGUMENT, "invalid gzip body"), [])
+                return
+            if len(inflated) > MAX_BODY_BYTES:
+                await send_json(
+                    send,
+                    429,
+                    _error(Code.RESOURCE_EXHAUSTED, "request body larger than 4 MiB"),
+                    [],
+                )
+                return
+            body = inflated
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-encoding"]
+        try:
+            message = json.loads(body or b"{}")
+        except ValueError:
+            message = None
+        if isinstance(message, dict):
+            pagination = message.get("pagination")
+            if not isinstance(pagination, dict):
+                pagination = message["pagination"] = {}
+            if "token" in query:
+                pagination["token"] = query["token"][-1]
+            if "pageSize" in query:
+                size = query["pageSize"][-1]
+                if not size.lstrip("-").isdigit():
+                    await send_json(
+                        send,
+                        400,
+                        _error(Code.INVALID_ARGUMENT, "pagination.page_size: must be an integer"),
+                        [],
+                    )
+                    return
+                pagination["pageSize"] = int(size)
+            body = json.dumps(message).encode()
+        headers.append((b"content-length", str(len(body)).encode()))
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self._app({**scope, "headers": headers}, replay, send)
+
+
+class _RetryHeaderSender:
+    """Wraps ``send``: holds an error response's start until its body says the code."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._held: Message | None = None
+        self._chunks: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and message.get("status", 200) >= 400:
+            self._held = message
+            return
+        if self._held is None or message["type"] != "http.response.body":
+            await self._send(message)
+            return
+        self._chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        start, self._held = self._held, None
+        body = b"".join(self._chunks)
+        if not self._retryable(start["status"], body):
+            start = {**start, "headers": [*start.get("headers", []), (b"x-should-retry", b"false")]}
+        await self._send(start)
+        await self._send({"type": "http.response.body", "body": body, "more_body": False})
+
+    @staticmethod
+    def _retryable(status: int, body: bytes) -> bool:
+        try:
+            code = json.loads(body).get("code") if body else None
+        except (ValueError, AttributeError):
+            code = None
+        if isinstance(code, str):
+            return code in _RETRYABLE_NAMES
+        return status in _RETRYABLE_STATUSES
+
+
+class AccessLogMiddleware:
+    """Logs one line per HTTP request (no headers, query strings or bodies)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI call."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+        code = ""
+
+        async def logging_send(message: Message) -> None:
+            nonlocal status, code
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and status >= 400 and not code:
+                try:
+                    parsed = json.loads(message.get("body", b"") or b"{}")
+                    code = str(parsed.get("code", "")) if isinstance(parsed, dict) else ""
+                except ValueError:
+                    code = ""
+            await send(message)
+
+        try:
+            await self._app(scope, receive, logging_send)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            _access_log.info(
+                "%s %s %d%s %.1fms",
+                scope["method"],
+                scope["path"],
+                status or 500,
+                f" {code}" if code else "",
+                elapsed_ms,
+            )

@@ -1,0 +1,115 @@
+"""Run the reference server: open the store, create the first admin, serve with uvicorn.
+
+``run`` binds the socket itself (so ``port=0`` works and the real port can be printed), prints
+how to connect, and hands the socket to uvicorn, which shuts down gracefully on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import socket
+import sys
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from runnerkit.server.app import create_app
+from runnerkit.server.bootstrap import ADMIN_TOKEN_ENV, bootstrap_admin, build_services, open_sqlite
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+_GRACEFUL_SHUTDOWN_S = 10
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (``port`` 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def connection_help(base_url: str, admin_token: str | None, *, from_env: bool) -> list[str]:
+    """The lines ``serve`` prints on start: URL, the admin token, a curl line.
+
+    Args:
+        base_url: ``http://host:port``.
+        admin_token: The first admin's token when it was just generated, else None.
+        from_env: Whether the first admin's token came from ``RUNNERKIT_ADMIN_TOKEN``.
+
+    Returns:
+        Lines of text, without newlines.
+    """
+    lines = [f"runnerkit reference server on {base_url}"]
+    if admin_token is not None and not from_env:
+        lines.append(f"admin token (shown only this once): {admin_token}")
+        token_ref = admin_token
+    elif from_env:
+        lines.append(f"admin token: the value of {ADMIN_TOKEN_ENV}")
+        token_ref = f"${ADMIN_TOKEN_ENV}"
+    else:
+        lines.append("existing store: use a token you created (`runnerkit admin create-token`)")
+        token_ref = "$TOKEN"  # noqa: S105 - a shell placeholder
+    url = f"{base_url}/gitpod.v1.RunnerService/ListRunners"
+    lines.append(
+        "try: curl -sS -X POST "
+        f'-H "Authorization: Bearer {token_ref}" -H "Content-Type: application/json" '
+        f"-d '{{}}' {shlex.quote(url)}"
+    )
+    return lines
+
+
+def run(
+    db_path: Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    echo: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM.
+
+    Args:
+        db_path: The SQLite database (created or migrated).
+        host: Interface to listen on.
+        port: TCP port; 0 picks a free one (the printed URL has the real one).
+        echo: Where the connection help goes; stdout (flushed) by default.
+    """
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+    store, master_key = open_sqlite(db_path)
+    try:
+        env_token = os.environ.get(ADMIN_TOKEN_ENV) or None
+        admin_token = bootstrap_admin(store, env_token)
+        app = create_app(build_services(store, master_key))
+        sock = bind(host, port)
+        bound_port = sock.getsockname()[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        base_url = f"http://{shown_host}:{bound_port}"
+        out = echo or (lambda line: print(line, flush=True))
+        for line in connection_help(
+            base_url, admin_token, from_env=admin_token is not None and env_token is not None
+        ):
+            out(line)
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
+        )
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        store.close()

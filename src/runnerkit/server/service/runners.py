@@ -1,0 +1,281 @@
+"""Runner operations: create, get, list, update, delete, runner and logs tokens."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from google.protobuf import timestamp_pb2
+
+from runnerkit.server import crypto
+from runnerkit.server.domain.access import Access, may_create_runners, require, runner_access
+from runnerkit.server.domain.errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from runnerkit.server.domain.ids import new_id, parse_uuid
+from runnerkit.server.domain.runners import apply_update, check_enum, validate_create
+from runnerkit.server.pagination import fingerprint, page_size
+from runnerkit.server.service import MICROS
+from runnerkit.server.storage.base import RunnerQuery, RunnerRecord, RunnerTokenRecord
+from runnerkit_proto.gitpod.v1 import identity_pb2, runner_pb2
+from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
+
+if TYPE_CHECKING:
+    from runnerkit.server.service import Services
+    from runnerkit.server.storage.base import SubjectRecord
+
+EXCHANGE_TOKEN_TTL = 24 * 3600 * MICROS
+LOGS_TOKEN_TTL = 3600 * MICROS
+MAX_FILTER_VALUES = 100
+EXCHANGE = "exchange"
+LOGS = "logs"
+
+
+def timestamp(micros: int) -> timestamp_pb2.Timestamp:
+    """A protobuf Timestamp for microseconds since the epoch."""
+    ts = timestamp_pb2.Timestamp()
+    ts.FromMicroseconds(micros)
+    return ts
+
+
+def runner_message(record: RunnerRecord) -> runner_pb2.Runner:
+    """The API's view of a stored runner (secrets only as sealed bytes or not at all)."""
+    runner = runner_pb2.Runner(
+        runner_id=record.id,
+        name=record.name,
+        kind=record.kind,  # type: ignore[arg-type]
+        provider=record.provider,  # type: ignore[arg-type]
+        runner_manager_id=record.runner_manager_id,
+        creator=identity_pb2.Subject(id=record.creator_id, principal=record.creator_principal),  # type: ignore[arg-type]
+        spec=runner_pb2.RunnerSpec.FromString(record.spec),
+        status=runner_pb2.RunnerStatus.FromString(record.status),
+        created_at=timestamp(record.created_at),
+        updated_at=timestamp(record.updated_at),
+    )
+    runner.status.public_key = record.public_key
+    return runner
+
+
+def load_runner(
+    svc: Services, subject: SubjectRecord, runner_id: str, need: Access
+) -> RunnerRecord:
+    """Fetch a runner the caller needs ``need`` access to; permission is checked first.
+
+    Args:
+        svc: The services.
+        subject: The caller.
+        runner_id: The request's ``runner_id``.
+        need: The access the operation needs.
+
+    Returns:
+        The runner.
+
+    Raises:
+        InvalidArgumentError: ``runner_id`` is empty or malformed.
+        PermissionDeniedError: The caller lacks ``need`` (also when the runner does not exist
+            and the caller is no org admin: AIP-193).
+        NotFoundError: The runner does not exist.
+    """
+    rid = parse_uuid(runner_id, "runner_id")
+    record = svc.store.get_runner(rid)
+    roles = [] if subject.org_admin else svc.store.roles_for(rid, sorted(subject.group_ids))
+    require(runner_access(subject, record.creator_id if record else None, roles), need, rid)
+    if record is None:
+        raise NotFoundError(f"runner {rid} not found")
+    return record
+
+
+def _new_runner_token(svc: Services, runner_id: str, purpose: str) -> tuple[str, RunnerTokenRecord]:
+    now = svc.clock()
+    prefix, ttl = (
+        (crypto.EXCHANGE_TOKEN_PREFIX, EXCHANGE_TOKEN_TTL)
+        if purpose == EXCHANGE
+        else (crypto.LOGS_TOKEN_PREFIX, LOGS_TOKEN_TTL)
+    )
+    token = crypto.new_token(prefix)
+    return token, RunnerTokenRecord(crypto.hash_token(token), runner_id, purpose, now, now + ttl)
+
+
+def create_runner(
+    svc: Services, subject: SubjectRecord, request: runner_pb2.CreateRunnerRequest
+) -> runner_pb2.CreateRunnerResponse:
+    """CreateRunner: validate, make the key pair, store the runner and its exchange token."""
+    if not may_create_runners(subject):
+        raise PermissionDeniedError("permission denied: caller may not create runners")
+    new = validate_create(request)
+    now = svc.clock()
+    runner_id = new_id()
+    keys = crypto.new_runner_key_pair(svc.master_key)
+    status = runner_pb2.RunnerStatus(
+        phase=runner_pb2.RUNNER_PHASE_CREATED, updated_at=timestamp(now)
+    )
+    sealed_password = (
+        crypto.seal(keys.public_key, new.metrics_password.encode()) if new.metrics_password else b""
+    )
+    record = RunnerRecord(
+        id=runner_id,
+        name=new.name,
+        kind=new.kind,
+        provider=new.provider,
+        runner_manager_id=new.runner_manager_id,
+        creator_id=subject.id,
+        creator_principal=subject.principal,
+        spec=new.spec.SerializeToString(deterministic=True),
+        status=status.SerializeToString(deterministic=True),
+        public_key=keys.public_key,
+        wrapped_private_key=keys.wrapped_private_key,
+        metrics_password_sealed=sealed_password,
+        created_at=now,
+        updated_at=now,
+    )
+    exchange_token, token_record = _new_runner_token(svc, runner_id, EXCHANGE)
+    svc.store.insert_runner(record, [token_record])
+    return runner_pb2.CreateRunnerResponse(
+        runner=runner_message(record), exchange_token=exchange_token
+    )
+
+
+def get_runner(
+    svc: Services, subject: SubjectRecord, request: runner_pb2.GetRunnerRequest
+) -> runner_pb2.GetRunnerResponse:
+    """GetRunner: needs USER."""
+    record = load_runner(svc, subject, request.runner_id, Access.USER)
+    return runner_pb2.GetRunnerResponse(runner=runner_message(record))
+
+
+def list_runners(
+    svc: Services, subject: SubjectRecord, request: runner_pb2.ListRunnersRequest
+) -> runner_pb2.ListRunnersResponse:
+    """ListRunners: the runners the caller may see, filtered, keyset-paged."""
+    size = page_size(request.pagination)
+    flt = request.filter
+    for name, values in (
+        ("creator_ids", flt.creator_ids),
+        ("kinds", flt.kinds),
+        ("providers", flt.providers),
+    ):
+        if len(values) > MAX_FILTER_VALUES:
+            raise InvalidArgumentError(f"filter.{name}", f"at most {MAX_FILTER_VALUES} values")
+    query = RunnerQuery(
+        visible_to=None if subject.org_admin else subject,
+        creator_ids=sorted({parse_uuid(c, "filter.creator_ids") for c in flt.creator_ids}),
+        kinds=sorted(
+            {
+                check_enum(rc_pb2.RunnerKind, k, "filter.kinds", allow_unspecified=False)
+                for k in flt.kinds
+            }
+        ),
+        providers=sorted(
+            {
+                check_enum(rc_pb2.RunnerProvider, p, "filter.providers", allow_unspecified=False)
+                for p in flt.providers
+            }
+        ),
+    )
+    fp = fingerprint(request, subject.id)
+    position = svc.page_tokens.decode(request.pagination.token, "ListRunners", fp)
+    after: tuple[int, str] | None = None
+    if position is not None:
+        if (
+            len(position) != 2
+            or not isinstance(position[0], int)
+            or not isinstance(position[1], str)
+        ):
+            raise InvalidArgumentError("pagination.token", "invalid page token")
+        after = (position[0], position[1])
+    rows = svc.store.list_runners(query, after, size + 1)
+    response = runner_pb2.ListRunnersResponse(runners=[runner_message(r) for r in rows[:size]])
+    if len(rows) > size:
+        last = rows[size - 1]
+        response.pagination.next_token = svc.page_tokens.encode(
+            "ListRunners", fp, [last.created_at, last.id]
+        )
+    return response
+
+
+def _unsealed(svc: Services, record: RunnerRecord, sealed: bytes) -> str:
+    if not sealed:
+        return ""
+    return crypto.unseal(svc.master_key, record.wrapped_private_key, sealed).decode()
+
+
+def update_runner(
+    svc: Services, subject: SubjectRecord, request: runner_pb2.UpdateRunnerRequest
+) -> runner_pb2.UpdateRunnerResponse:
+    """UpdateRunner: partial update by presence; ``updated_at`` moves only on a change."""
+    record = load_runner(svc, subject, request.runner_id, Access.ADMIN)
+
+    def change(current: RunnerRecord) -> RunnerRecord | None:
+        update = apply_update(
+            current.name, current.kind, runner_pb2.RunnerSpec.FromString(current.spec), request
+        )
+        spec, config = update.spec, update.spec.configuration
+        if update.honeycomb_api_key is not None:
+            old = _unsealed(svc, current, config.encrypted_honeycomb_api_key)
+            if update.honeycomb_api_key != old:
+                config.encrypted_honeycomb_api_key = (
+                    crypto.seal(current.public_key, update.honeycomb_api_key.encode())
+                    if update.honeycomb_api_key
+                    else b""
+                )
+        password = current.metrics_password_sealed
+        if update.metrics_password is not None and update.metrics_password != _unsealed(
+            svc, current, password
+        ):
+            password = (
+                crypto.seal(current.public_key, update.metrics_password.encode())
+                if update.metrics_password
+                else b""
+            )
+        if not config.ByteSize():
+            spec.ClearField("configuration")
+        new_spec = spec.SerializeToString(deterministic=True)
+        if (update.name, new_spec, password) == (
+            current.name,
+            current.spec,
+            current.metrics_password_sealed,
+        ):
+            return None
+        return dataclasses.replace(
+            current,
+            name=update.name,
+            spec=new_spec,
+            metrics_password_sealed=password,
+            updated_at=max(svc.clock(), current.updated_at + 1),
+        )
+
+    if svc.store.update_runner(record.id, change) is None:
+        raise NotFoundError(f"runner {record.id} not found")
+    return runner_pb2.UpdateRunnerResponse()
+
+
+def delete_runner(
+    svc: Services, subject: SubjectRecord, request: runner_pb2.DeleteRunnerRequest
+) -> runner_pb2.DeleteRunnerResponse:
+    """DeleteRunner: the runner and all it owns, at once (``force`` changes nothing here)."""
+    record = load_runner(svc, subject, request.runner_id, Access.ADMIN)
+    if not svc.store.delete_runner(record.id):
+        raise NotFoundError(f"runner {record.id} not found")
+    return runner_pb2.DeleteRunnerResponse()
+
+
+def create_runner_token(
+    svc: Services, subject: SubjectRecord, request: runner_pb2.CreateRunnerTokenRequest
+) -> runner_pb2.CreateRunnerTokenResponse:
+    """CreateRunnerToken: a new single-use exchange token, valid 24 h."""
+    record = load_runner(svc, subject, request.runner_id, Access.ADMIN)
+    token, token_record = _new_runner_token(svc, record.id, EXCHANGE)
+    svc.store.insert_runner_token(token_record)
+    return runner_pb2.CreateRunnerTokenResponse(exchange_token=token)
+
+
+def create_runner_logs_token(
+    svc: Services, subject: SubjectRecord, request: runner_pb2.CreateRunnerLogsTokenRequest
+) -> runner_pb2.CreateRunnerLogsTokenResponse:
+    """CreateRunnerLogsToken: an access token for the runner's logs, valid one hour."""
+    record = load_runner(svc, subject, request.runner_id, Access.ADMIN)
+    token, token_record = _new_runner_token(svc, record.id, LOGS)
+    svc.store.insert_runner_token(token_record)
+    return runner_pb2.CreateRunnerLogsTokenResponse(access_token=token)

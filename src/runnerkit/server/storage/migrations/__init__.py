@@ -1,0 +1,1 @@
+"""Alembic migrations of the store: one history for SQLite and PostgreSQL, run at startup."""

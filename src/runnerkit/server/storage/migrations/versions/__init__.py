@@ -1,0 +1,1 @@
+"""Migration scripts, one file per revision, applied in order."""

@@ -1,0 +1,110 @@
+"""RunnerService's offline SCM calls see the runner's SCM integrations and host tokens."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from connectrpc.code import Code
+from google.protobuf import timestamp_pb2
+
+from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc
+from runnerkit_proto.gitpod.v1 import runner_pb2
+from tests.support.server import new_group_id
+
+if TYPE_CHECKING:
+    from tests.server.config.harness import ConfigApi
+
+R = runner_pb2
+URL = "https://git.example.com/team/app/-/merge_requests/7"
+
+
+def test_parse_context_url_knows_integration_hosts(capi):
+    runner_id, other = capi.new_runner(), capi.new_runner()
+    request = R.ParseContextURLRequest(runner_id=runner_id, context_url=URL)
+    capi.runner_fails("parse_context_url", request, Code.INVALID_ARGUMENT)
+    capi(
+        "create_scm_integration",
+        rc.CreateSCMIntegrationRequest(
+            runner_id=runner_id, scm_id="gitlab", host="Git.Example.com"
+        ),
+    )
+    parsed = capi.runners("parse_context_url", request)
+    assert parsed.scm_id == "gitlab"
+    assert parsed.git.host == "git.example.com"
+    assert (parsed.git.owner, parsed.git.repo) == ("team", "app")
+    # Another runner does not know that host.
+    other_request = R.ParseContextURLRequest(runner_id=other, context_url=URL)
+    capi.runner_fails("parse_context_url", other_request, Code.INVALID_ARGUMENT)
+
+
+def _check(capi: ConfigApi, runner_id: str, host: str, token: str | None = None) -> Any:
+    request = R.CheckAuthenticationForHostRequest(runner_id=runner_id, host=host)
+    return capi.runners("check_authentication_for_host", request, token)
+
+
+def test_check_authentication_uses_integrations_and_host_tokens(capi):
+    runner_id, other = capi.new_runner(), capi.new_runner()
+    group = new_group_id()
+    capi.grant(runner_id, group, R.RUNNER_ROLE_USER)
+    capi.grant(other, group, R.RUNNER_ROLE_USER)
+    _, user = capi.user("u", groups=[group])
+    assert _check(capi, runner_id, "git.example.com") == R.CheckAuthenticationForHostResponse()
+    capi(
+        "create_scm_integration",
+        rc.CreateSCMIntegrationRequest(
+            runner_id=runner_id,
+            scm_id="gitlab",
+            host="git.example.com",
+            oauth_client_id="the-client",
+            oauth_plaintext_client_secret="s",
+            pat=True,
+        ),
+    )
+    answer = _check(capi, runner_id, "https://git.example.com/", user)
+    assert (answer.scm_id, answer.authenticated) == ("gitlab", False)
+    assert "client_id=the-client" in answer.supports_oauth2.auth_url
+    assert answer.supports_oauth2.auth_url.startswith("https://git.example.com/")
+    assert answer.supports_pat.create_url
+    # Only the caller's own unexpired token for this runner and host counts.
+    now = int(time.time())
+    capi(
+        "create_host_authentication_token",
+        rc.CreateHostAuthenticationTokenRequest(
+            runner_id=runner_id, host="git.example.com", token="t"
+        ),
+    )  # the admin's
+    capi(
+        "create_host_authentication_token",
+        rc.CreateHostAuthenticationTokenRequest(runner_id=other, host="git.example.com", token="t"),
+        user,
+    )  # another runner
+    assert not _check(capi, runner_id, "git.example.com", user).authenticated
+    assert _check(capi, runner_id, "git.example.com").authenticated
+    created = capi(
+        "create_host_authentication_token",
+        rc.CreateHostAuthenticationTokenRequest(
+            runner_id=runner_id,
+            host="GIT.example.com",
+            token="t",
+            expires_at=timestamp_pb2.Timestamp(seconds=now - 60),
+        ),
+        user,
+    ).token
+    assert not _check(capi, runner_id, "git.example.com", user).authenticated  # expired
+    capi(
+        "update_host_authentication_token",
+        rc.UpdateHostAuthenticationTokenRequest(
+            id=created.id, expires_at=timestamp_pb2.Timestamp(seconds=now + 3600)
+        ),
+        user,
+    )
+    assert _check(capi, runner_id, "git.example.com", user).authenticated
+    # A token for a default host counts too, without any integration.
+    capi(
+        "create_host_authentication_token",
+        rc.CreateHostAuthenticationTokenRequest(runner_id=runner_id, host="github.com", token="t"),
+        user,
+    )
+    github = _check(capi, runner_id, "github.com", user)
+    assert (github.scm_id, github.authenticated) == ("github", True)

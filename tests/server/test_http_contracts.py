@@ -1,0 +1,233 @@
+"""DESIGN.md's compatibility contracts, over plain HTTP on a real socket (urllib, no Connect
+client): no Connect-Protocol-Version, query-string token/pageSize, unknown fields, error bodies
+and statuses, x-should-retry, gzip, the 4 MiB limit, /healthz, Connect GET."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import TYPE_CHECKING
+
+import pytest
+
+from runnerkit.server.codecs import JSONCodec
+from runnerkit_proto.gitpod.v1 import runner_configuration_pb2, runner_pb2
+from tests.support.server import running_server
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+class Http:
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url
+        self.token = token
+
+    def post(self, rpc, body, *, query="", headers=None, token=None, raw=None):
+        data = raw if raw is not None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/gitpod.v1.RunnerService/{rpc}{query}",
+            data=data,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {token or self.token}",
+                **(headers or {}),
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, dict(response.headers), json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            with err:
+                body = err.read()
+            return err.code, dict(err.headers), json.loads(body) if body else None
+
+
+@pytest.fixture(scope="module")
+def http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Http]:
+    directory: Path = tmp_path_factory.mktemp("http")
+    with running_server(directory) as (base_url, token):
+        yield Http(base_url, token)
+
+
+def test_json_without_connect_protocol_version_and_unknown_fields(http):
+    status, headers, body = http.post(
+        "CreateRunner",
+        {"name": "plain", "provider": "RUNNER_PROVIDER_AWS_EC2", "someFutureField": {"x": 1}},
+    )
+    assert status == 200, body
+    assert headers["content-type"] == "application/json"
+    assert body["runner"]["name"] == "plain"
+    assert body["runner"]["kind"] == "RUNNER_KIND_REMOTE"
+    assert body["exchangeToken"].startswith("rkx_")
+
+
+def test_query_string_token_and_page_size_override_the_body(http):
+    for i in range(3):
+        http.post("CreateRunner", {"name": f"q{i}", "provider": "RUNNER_PROVIDER_GCP"})
+    filt = {"filter": {"providers": ["RUNNER_PROVIDER_GCP"]}}
+    status, _, first = http.post(
+        "ListRunners", {**filt, "pagination": {"pageSize": 50}}, query="?pageSize=2"
+    )
+    assert status == 200
+    assert len(first["runners"]) == 2
+    token = first["pagination"]["nextToken"]
+    _, _, second = http.post(
+        "ListRunners",
+        {**filt, "pagination": {"token": "bogus"}},
+        query=f"?token={token}&pageSize=2",
+    )
+    assert len(second["runners"]) == 1
+    assert second["runners"][0]["name"] == "q2"
+    status, _, body = http.post("ListRunners", filt, query="?pageSize=abc")
+    assert (status, body["code"]) == (400, "invalid_argument")
+
+
+def test_error_body_status_mapping_and_should_retry(http):
+    cases = [
+        ("GetRunner", {"runnerId": "nope"}, None, 400, "invalid_argument"),
+        ("GetRunner", {"runnerId": "00000000-0000-4000-8000-000000000000"}, None, 404, "not_found"),
+        ("ListRunners", {}, "rk_wrong-token", 401, "unauthenticated"),
+        (
+            "CheckRepositoryAccess",
+            {"runnerId": "00000000-0000-4000-8000-000000000000"},
+            None,
+            404,
+            "not_found",
+        ),
+    ]
+    for rpc, body, token, status, code in cases:
+        got_status, headers, error = http.post(rpc, body, token=token)
+        assert (got_status, error["code"]) == (status, code)
+        assert set(error) <= {"code", "message", "details"}
+        assert error["message"]
+        assert headers.get("x-should-retry") == "false"
+    _, _, created = http.post(
+        "CreateRunner", {"name": "x", "kind": "RUNNER_KIND_LOCAL_CONFIGURATION"}
+    )
+    status, headers, error = http.post(
+        "CreateRunner", {"name": "x", "kind": "RUNNER_KIND_LOCAL_CONFIGURATION"}
+    )
+    assert (status, error["code"], headers.get("x-should-retry")) == (
+        409,
+        "already_exists",
+        "false",
+    )
+    rid = created["runner"]["runnerId"]
+    status, headers, error = http.post(
+        "SearchRepositories", {"runnerId": rid, "scmHost": "github.com"}
+    )
+    assert (status, error["code"]) == (400, "failed_precondition")
+    assert error["message"] == "missing authentication token for github.com"
+
+
+def test_oversized_body_is_resource_exhausted_and_retryable(http):
+    status, headers, error = http.post(
+        "CreateRunner", None, raw=b"{" + b" " * (4 * 1024 * 1024) + b"}"
+    )
+    assert (status, error["code"]) == (429, "resource_exhausted")
+    assert "x-should-retry" not in headers
+
+
+def test_gzip_request_with_query_override(http):
+    raw = gzip.compress(json.dumps({"pagination": {"pageSize": 9}}).encode())
+    status, _, body = http.post(
+        "ListRunners", None, raw=raw, headers={"Content-Encoding": "gzip"}, query="?pageSize=1"
+    )
+    assert status == 200
+    assert len(body["runners"]) == 1
+
+
+def test_malformed_json_is_invalid_argument(http):
+    status, headers, error = http.post("ListRunners", None, raw=b"{not json")
+    assert (status, error["code"], headers.get("x-should-retry")) == (
+        400,
+        "invalid_argument",
+        "false",
+    )
+
+
+def test_healthz_and_unknown_path(http):
+    with urllib.request.urlopen(f"{http.base_url}/healthz", timeout=10) as response:
+        assert json.loads(response.read()) == {"status": "ok"}
+    request = urllib.request.Request(f"{http.base_url}/nope", data=b"{}", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=10)
+    info.value.close()
+    assert info.value.code == 404
+
+
+def test_configuration_service_is_mounted_and_authenticated(http):
+    url = f"{http.base_url}/gitpod.v1.RunnerConfigurationService/GetRunnerConfigurationSchema"
+    # mounted and authenticated: a wrong token is 401; the admin gets past auth (whatever the
+    # service answers to an empty request: unimplemented before part 2, a request error after)
+    for token, expected in ((http.token, None), ("wrong", 401)):
+        request = urllib.request.Request(
+            url,
+            data=b"{}",
+            method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status = response.status
+        except urllib.error.HTTPError as err:
+            err.close()
+            status = err.code
+        if expected is None:
+            assert status not in (401, 404)
+        else:
+            assert status == expected
+
+
+def test_connect_get_for_side_effect_free_rpcs(http):
+    _, _, created = http.post("CreateRunner", {"name": "g", "kind": "RUNNER_KIND_REMOTE"})
+    message = json.dumps({"runnerId": created["runner"]["runnerId"]})
+    url = f"{http.base_url}/gitpod.v1.RunnerService/GetRunner?encoding=json&message={urllib.parse.quote(message)}"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {http.token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["runner"]["name"] == "g"
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T10:00:00+00:00",
+        "2026-03-01T10:00:00",
+        "2026-03-01T12:00:00+02:00",
+    ],
+)
+def test_timestamps_with_or_without_offset_read_as_utc(stamp):
+    body = json.dumps({"token": "t", "expiresAt": stamp, "unknownField": 1}).encode()
+    message = JSONCodec().decode(
+        body, runner_configuration_pb2.CreateHostAuthenticationTokenRequest
+    )
+    assert message.expires_at.ToJsonString() == "2026-03-01T10:00:00Z"
+
+
+def test_json_codec_output_is_compact_camel_case():
+    encoded = JSONCodec().encode(runner_pb2.GetRunnerRequest(runner_id="x"))
+    assert encoded == b'{"runnerId":"x"}'
+
+
+def test_gzip_bomb_with_query_override_is_resource_exhausted(http):
+    raw = gzip.compress(b'{"pagination": {}, "x": "' + b"a" * (5 * 1024 * 1024) + b'"}')
+    assert len(raw) < 64 * 1024
+    status, _, error = http.post(
+        "ListRunners", None, raw=raw, headers={"Content-Encoding": "gzip"}, query="?pageSize=1"
+    )
+    assert (status, error["code"]) == (429, "resource_exhausted")
+    status, _, error = http.post(
+        "ListRunners",
+        None,
+        raw=b"not gzip",
+        headers={"Content-Encoding": "gzip"},
+        query="?pageSize=1",
+    )
+    assert (status, error["code"]) == (400, "invalid_argument")
