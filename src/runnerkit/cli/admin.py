@@ -6,13 +6,24 @@ Groups are plain UUIDs: ``new-group`` makes one, runner policies and memberships
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from runnerkit.server.bootstrap import DB_ENV, create_subject, open_sqlite, resolve_db_path
-from runnerkit.server.crypto import API_TOKEN_PREFIX, hash_token, new_token
 from runnerkit.server.domain.errors import DomainError
 from runnerkit.server.domain.ids import new_id, parse_uuid
-from runnerkit.server.service import now_micros
+from runnerkit.server.settings import DB_ENV, resolve_db_path
+
+if TYPE_CHECKING:
+    from runnerkit.server.storage import SQLStore
+
+
+def _open(db: str | None) -> SQLStore:
+    """The store of the database ``db`` (imported here: the server is slow to import)."""
+    from runnerkit.server.bootstrap import open_sqlite  # noqa: PLC0415
+
+    store, _ = open_sqlite(resolve_db_path(db))
+    return store
 
 _db_option = click.option(
     "--db", "db", envvar=DB_ENV, default=None, help=f"SQLite file [env {DB_ENV}; ./runnerkit.db]."
@@ -40,7 +51,9 @@ def create_user(  # noqa: PLR0917 - click passes options positionally
     db: str | None,
 ) -> None:
     """Create a user (or service account) NAME; print its id and bearer token."""
-    store, _ = open_sqlite(resolve_db_path(db))
+    from runnerkit.server.bootstrap import create_subject  # noqa: PLC0415
+
+    store = _open(db)
     try:
         subject_id, token = create_subject(
             store,
@@ -63,7 +76,10 @@ def create_user(  # noqa: PLR0917 - click passes options positionally
 @_db_option
 def create_token(subject_id: str, db: str | None) -> None:
     """Create another bearer token for SUBJECT_ID; print it (shown only once)."""
-    store, _ = open_sqlite(resolve_db_path(db))
+    from runnerkit.server.crypto import API_TOKEN_PREFIX, hash_token, new_token  # noqa: PLC0415
+    from runnerkit.server.service import now_micros  # noqa: PLC0415
+
+    store = _open(db)
     token = new_token(API_TOKEN_PREFIX)
     try:
         store.add_api_token(parse_uuid(subject_id, "subject_id"), hash_token(token), now_micros())
@@ -80,7 +96,7 @@ def create_token(subject_id: str, db: str | None) -> None:
 @_db_option
 def add_group(subject_id: str, group_id: str, db: str | None) -> None:
     """Add SUBJECT_ID to the group GROUP_ID (a UUID)."""
-    store, _ = open_sqlite(resolve_db_path(db))
+    store = _open(db)
     try:
         store.add_group_membership(
             parse_uuid(subject_id, "subject_id"), parse_uuid(group_id, "group_id")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from runnerkit.server.bootstrap import DB_ENV, resolve_db_path
-from runnerkit.server.serve import DEFAULT_HOST, DEFAULT_PORT, run
+from runnerkit.server.settings import DB_ENV, DEFAULT_HOST, DEFAULT_PORT, resolve_db_path
 
 
 @click.command()
@@ -27,6 +26,8 @@ def serve(host: str, port: int, db: str | None) -> None:
     (or uses RUNNERKIT_ADMIN_TOKEN). The master key that wraps runner keys comes from
     RUNNERKIT_MASTER_KEY or from the file <db>.master-key, created on first start.
     """
+    from runnerkit.server.serve import run  # noqa: PLC0415 - keeps other commands fast to start
+
     path = resolve_db_path(db)
     path.parent.mkdir(parents=True, exist_ok=True)
     run(path, host, port)

@@ -6,8 +6,6 @@ beside the SQLite database, ``<db>.master-key``, created with mode 0600 on first
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runnerkit.server import crypto
@@ -21,12 +19,10 @@ from runnerkit_proto.gitpod.v1 import identity_pb2
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from pathlib import Path
 
     from runnerkit.server.storage.base import Store
 
-DB_ENV = "RUNNERKIT_DB"
-ADMIN_TOKEN_ENV = "RUNNERKIT_ADMIN_TOKEN"  # noqa: S105 - a variable name, not a secret
-DEFAULT_DB = "runnerkit.db"
 ADMIN_NAME = "admin"
 PRINCIPALS = {
     "user": identity_pb2.PRINCIPAL_USER,
@@ -136,9 +132,3 @@ def bootstrap_admin(store: Store, token: str | None = None) -> str | None:
         store, name=ADMIN_NAME, org_admin=True, runner_creator=True, token=token
     )
     return secret
-
-
-def resolve_db_path(db: str | None, environ: Mapping[str, str] | None = None) -> Path:
-    """The database path: ``db``, else ``RUNNERKIT_DB``, else ``./runnerkit.db``."""
-    env = os.environ if environ is None else environ
-    return Path(db or env.get(DB_ENV) or DEFAULT_DB).expanduser().resolve()

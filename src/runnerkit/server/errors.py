@@ -20,6 +20,7 @@ from runnerkit.server.domain.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    UnimplementedError,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ CODES: dict[type[DomainError], Code] = {
     NotFoundError: Code.NOT_FOUND,
     AlreadyExistsError: Code.ALREADY_EXISTS,
     FailedPreconditionError: Code.FAILED_PRECONDITION,
+    UnimplementedError: Code.UNIMPLEMENTED,
 }
 
 RETRYABLE_CODES = frozenset(

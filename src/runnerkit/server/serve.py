@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from runnerkit.server.app import create_app
-from runnerkit.server.bootstrap import ADMIN_TOKEN_ENV, bootstrap_admin, build_services, open_sqlite
+from runnerkit.server.bootstrap import bootstrap_admin, build_services, open_sqlite
+from runnerkit.server.settings import ADMIN_TOKEN_ENV, DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8080
 _GRACEFUL_SHUTDOWN_S = 10
 
 

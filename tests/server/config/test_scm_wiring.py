@@ -108,3 +108,63 @@ def test_check_authentication_uses_integrations_and_host_tokens(capi):
     )
     github = _check(capi, runner_id, "github.com", user)
     assert (github.scm_id, github.authenticated) == ("github", True)
+
+
+def test_parse_context_url_without_runner_knows_public_hosts_only(capi):
+    parsed = capi.runners(
+        "parse_context_url",
+        R.ParseContextURLRequest(context_url="https://github.com/org/repo/tree/main"),
+    )
+    assert (parsed.scm_id, parsed.git.owner, parsed.git.repo) == ("github", "org", "repo")
+    assert parsed.git.branch == "main"
+    # A self-managed host is known only through a runner's SCM integration.
+    capi.runner_fails(
+        "parse_context_url", R.ParseContextURLRequest(context_url=URL), Code.INVALID_ARGUMENT
+    )
+
+
+def test_check_authentication_without_runner_counts_tokens_on_any_runner(capi):
+    runner_id = capi.new_runner()
+    request = R.CheckAuthenticationForHostRequest(host="github.com")
+    answer = capi.runners("check_authentication_for_host", request)
+    assert (answer.scm_id, answer.authenticated) == ("github", False)
+    assert answer.supports_pat.create_url
+    capi(
+        "create_host_authentication_token",
+        rc.CreateHostAuthenticationTokenRequest(runner_id=runner_id, host="github.com", token="t"),
+    )
+    assert capi.runners("check_authentication_for_host", request).authenticated
+    # Someone else's token does not count for this caller.
+    _, user = capi.user("u")
+    assert not capi.runners("check_authentication_for_host", request, user).authenticated
+
+
+def test_scm_calls_with_a_host_token_wait_for_the_adapters(capi):
+    runner_id = capi.new_runner()
+    search_all = R.SearchRepositoriesRequest(runner_id=runner_id)
+    # No host token anywhere: searching "all authenticated hosts" finds nothing.
+    assert capi.runners("search_repositories", search_all) == R.SearchRepositoriesResponse()
+    github_search = R.SearchRepositoriesRequest(runner_id=runner_id, scm_host="github.com")
+    error = capi.runner_fails("search_repositories", github_search, Code.FAILED_PRECONDITION)
+    assert error.message == "missing authentication token for github.com"
+    capi(
+        "create_host_authentication_token",
+        rc.CreateHostAuthenticationTokenRequest(runner_id=runner_id, host="github.com", token="t"),
+    )
+    calls = [
+        ("search_repositories", search_all),
+        ("search_repositories", github_search),
+        (
+            "check_repository_access",
+            R.CheckRepositoryAccessRequest(
+                runner_id=runner_id, repository_url="https://github.com/org/repo"
+            ),
+        ),
+        (
+            "list_scm_organizations",
+            R.ListSCMOrganizationsRequest(runner_id=runner_id, scm_host="github.com"),
+        ),
+    ]
+    for method, request in calls:
+        error = capi.runner_fails(method, request, Code.UNIMPLEMENTED)
+        assert error.message.endswith("for github.com needs the SCM adapters (not implemented yet)")

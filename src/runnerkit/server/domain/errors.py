@@ -43,6 +43,10 @@ class FailedPreconditionError(DomainError):
     """The system is not in the state the request needs."""
 
 
+class UnimplementedError(DomainError):
+    """The server does not do this (yet)."""
+
+
 __all__ = [
     "AlreadyExistsError",
     "DomainError",
@@ -50,4 +54,5 @@ __all__ = [
     "InvalidArgumentError",
     "NotFoundError",
     "PermissionDeniedError",
+    "UnimplementedError",
 ]

@@ -217,9 +217,13 @@ class ConfigStore(Protocol):
         ...
 
     def has_unexpired_host_token(
-        self, runner_id: str, host: str, subject_id: str, now: int
+        self, runner_id: str | None, host: str, subject_id: str, now: int
     ) -> bool:
-        """Whether the subject holds a token for the runner and host that has not expired."""
+        """Whether the subject holds an unexpired token for the host (on the runner, or any)."""
+        ...
+
+    def host_token_hosts(self, runner_id: str, subject_id: str, now: int) -> list[str]:
+        """The hosts (sorted) for which the subject holds an unexpired token on the runner."""
         ...
 
 

@@ -389,18 +389,35 @@ class ConfigSQLMixin:
             return conn.execute(h.delete().where(h.c.id == token_id)).rowcount > 0
 
     def has_unexpired_host_token(
-        self, runner_id: str, host: str, subject_id: str, now: int
+        self, runner_id: str | None, host: str, subject_id: str, now: int
     ) -> bool:
-        """Whether the subject holds an unexpired token for the runner and host."""
+        """Whether the subject holds an unexpired token for the host (on the runner, or any)."""
         h = ct.host_tokens
         stmt = sa.select(h.c.id).where(
-            h.c.runner_id == runner_id,
             h.c.host == host,
             h.c.subject_id == subject_id,
             sa.or_(h.c.expires_at.is_(None), h.c.expires_at > now),
         )
+        if runner_id is not None:
+            stmt = stmt.where(h.c.runner_id == runner_id)
         with self._read() as conn:
-            return conn.execute(stmt).first() is not None
+            return conn.execute(stmt.limit(1)).first() is not None
+
+    def host_token_hosts(self, runner_id: str, subject_id: str, now: int) -> list[str]:
+        """The hosts (sorted) for which the subject holds an unexpired token on the runner."""
+        h = ct.host_tokens
+        stmt = (
+            sa.select(h.c.host)
+            .where(
+                h.c.runner_id == runner_id,
+                h.c.subject_id == subject_id,
+                sa.or_(h.c.expires_at.is_(None), h.c.expires_at > now),
+            )
+            .distinct()
+            .order_by(h.c.host)
+        )
+        with self._read() as conn:
+            return list(conn.execute(stmt).scalars())
 
 
 def _delete_tokens(conn: sa.Connection, runner_id: str, host: str, sources: Sequence[int]) -> None:
