@@ -25,6 +25,7 @@ def _open(db: str | None) -> SQLStore:
     store, _ = open_sqlite(resolve_db_path(db))
     return store
 
+
 _db_option = click.option(
     "--db", "db", envvar=DB_ENV, default=None, help=f"SQLite file [env {DB_ENV}; ./runnerkit.db]."
 )
