@@ -9,7 +9,7 @@ permission-before-existence for resources that belong to a runner, and keyset pa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from nacl.exceptions import CryptoError
 
@@ -28,7 +28,7 @@ from runnerkit.server.service.runners import load_runner
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from google.protobuf.message import Message
 
@@ -115,39 +115,56 @@ def access_to(svc: Services, subject: SubjectRecord, runner: RunnerRecord) -> Ac
     return runner_access(subject, runner.creator_id, roles)
 
 
-def load_parent_runner(
+class OwnedRecord(Protocol):
+    """A stored resource that belongs to a runner."""
+
+    @property
+    def runner_id(self) -> str:
+        """The owning runner's id."""
+        ...
+
+
+_Owned = TypeVar("_Owned", bound=OwnedRecord)
+
+
+def load_owned(
     svc: Services,
     subject: SubjectRecord,
-    runner_id: str | None,
+    raw_id: str,
+    fetch: Callable[[str], _Owned | None],
     *,
+    field: str,
     need: Access,
     what: str,
-    resource_id: str,
-) -> RunnerRecord:
-    """The runner a looked-up resource belongs to, checking permission before existence.
+) -> tuple[_Owned, RunnerRecord]:
+    """A runner-owned resource and its runner, checking permission before existence.
 
     Args:
         svc: The services.
         subject: The caller.
-        runner_id: The resource's runner, or None when the resource does not exist.
-        need: The access the operation needs on the runner.
+        raw_id: The request's id of the resource.
+        fetch: Reads the resource by its (parsed) id; None when it does not exist.
+        field: The request field holding the id, for errors.
+        need: The access the operation needs on the owning runner.
         what: The resource's kind, for messages (e.g. ``environment class``).
-        resource_id: The resource's id, for messages.
 
     Returns:
-        The runner.
+        The resource and its runner.
 
     Raises:
+        InvalidArgumentError: ``raw_id`` is empty or not a UUID.
         PermissionDeniedError: The caller lacks ``need``; also for a resource that does not
             exist when the caller is no org admin (AIP-193, as for runners).
         NotFoundError: The resource does not exist (org admins).
     """
-    if runner_id is None:
+    resource_id = parse_uuid(raw_id, field)
+    record = fetch(resource_id)
+    if record is None:
         if subject.org_admin:
             raise NotFoundError(f"{what} {resource_id} not found")
         raise PermissionDeniedError(f"permission denied on {what} {resource_id}")
     try:
-        return load_runner(svc, subject, runner_id, need)
+        return record, load_runner(svc, subject, record.runner_id, need)
     except NotFoundError:  # the runner went between the two reads
         raise NotFoundError(f"{what} {resource_id} not found") from None
 

@@ -19,7 +19,7 @@ from runnerkit.server.domain.validation import validate_environment_class
 from runnerkit.server.service.configuration import (
     check_configuration_size,
     keyset_start,
-    load_parent_runner,
+    load_owned,
     next_token,
     reject_invalid_environment_class,
 )
@@ -50,19 +50,15 @@ def environment_class_message(record: EnvironmentClassRecord) -> rc_pb2.Environm
 def _load(
     svc: Services, subject: SubjectRecord, class_id: str, need: Access
 ) -> tuple[EnvironmentClassRecord, RunnerRecord]:
-    cid = parse_uuid(class_id, "environment_class_id")
-    record = svc.store.get_environment_class(cid)
-    runner = load_parent_runner(
+    return load_owned(
         svc,
         subject,
-        record.runner_id if record else None,
+        class_id,
+        svc.store.get_environment_class,
+        field="environment_class_id",
         need=need,
         what=_WHAT,
-        resource_id=cid,
     )
-    if record is None:  # load_parent_runner has raised already
-        raise NotFoundError(f"{_WHAT} {cid} not found")
-    return record, runner
 
 
 def create_environment_class(

@@ -21,7 +21,7 @@ from runnerkit.server.domain.validation import check_host
 from runnerkit.server.service.configuration import (
     access_to,
     keyset_start,
-    load_parent_runner,
+    load_owned,
     next_token,
 )
 from runnerkit.server.service.runners import load_runner, timestamp
@@ -169,18 +169,9 @@ def _load(
     svc: Services, subject: SubjectRecord, token_id: str
 ) -> tuple[HostTokenRecord, RunnerRecord]:
     """A token the caller may manage: its own (USER on the runner) or any (runner ADMIN)."""
-    tid = parse_uuid(token_id, "id")
-    record = svc.store.get_host_token(tid)
-    runner = load_parent_runner(
-        svc,
-        subject,
-        record.runner_id if record else None,
-        need=Access.USER,
-        what=_WHAT,
-        resource_id=tid,
+    record, runner = load_owned(
+        svc, subject, token_id, svc.store.get_host_token, field="id", need=Access.USER, what=_WHAT
     )
-    if record is None:  # load_parent_runner has raised already
-        raise NotFoundError(f"{_WHAT} {tid} not found")
     if record.subject_id != subject.id:
         require(access_to(svc, subject, runner), Access.ADMIN, runner.id)
     return record, runner

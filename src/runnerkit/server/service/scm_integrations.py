@@ -22,7 +22,7 @@ from runnerkit.server.domain.scm_catalog import normalize_host
 from runnerkit.server.domain.validation import validate_scm_integration
 from runnerkit.server.service.configuration import (
     keyset_start,
-    load_parent_runner,
+    load_owned,
     next_token,
     reject_invalid_scm_integration,
 )
@@ -83,19 +83,15 @@ def _seal(runner: RunnerRecord, secret: str, field: str) -> bytes:
 def _load(
     svc: Services, subject: SubjectRecord, integration_id: str, need: Access
 ) -> tuple[SCMIntegrationRecord, RunnerRecord]:
-    iid = parse_uuid(integration_id, "id")
-    record = svc.store.get_scm_integration(iid)
-    runner = load_parent_runner(
+    return load_owned(
         svc,
         subject,
-        record.runner_id if record else None,
+        integration_id,
+        svc.store.get_scm_integration,
+        field="id",
         need=need,
         what=_WHAT,
-        resource_id=iid,
     )
-    if record is None:  # load_parent_runner has raised already
-        raise NotFoundError(f"{_WHAT} {iid} not found")
-    return record, runner
 
 
 def create_scm_integration(
