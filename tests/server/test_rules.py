@@ -22,6 +22,9 @@ from runnerkit.server.domain.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    ResourceExhaustedError,
+    UnavailableError,
+    UnimplementedError,
 )
 from runnerkit.server.domain.ids import parse_uuid
 from runnerkit.server.domain.runners import apply_update, normalise_window, validate_create
@@ -207,6 +210,9 @@ def test_master_key_wraps_runner_keys_and_file_is_private(tmp_path):
         (NotFoundError("gone"), Code.NOT_FOUND),
         (AlreadyExistsError("dup"), Code.ALREADY_EXISTS),
         (FailedPreconditionError("state"), Code.FAILED_PRECONDITION),
+        (UnimplementedError("later"), Code.UNIMPLEMENTED),
+        (ResourceExhaustedError("rate limit"), Code.RESOURCE_EXHAUSTED),
+        (UnavailableError("down"), Code.UNAVAILABLE),
         (DomainError("?"), Code.INTERNAL),
     ],
 )

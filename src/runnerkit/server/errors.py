@@ -20,6 +20,8 @@ from runnerkit.server.domain.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    ResourceExhaustedError,
+    UnavailableError,
     UnimplementedError,
 )
 
@@ -37,6 +39,8 @@ CODES: dict[type[DomainError], Code] = {
     AlreadyExistsError: Code.ALREADY_EXISTS,
     FailedPreconditionError: Code.FAILED_PRECONDITION,
     UnimplementedError: Code.UNIMPLEMENTED,
+    ResourceExhaustedError: Code.RESOURCE_EXHAUSTED,
+    UnavailableError: Code.UNAVAILABLE,
 }
 
 RETRYABLE_CODES = frozenset(

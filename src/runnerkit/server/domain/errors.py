@@ -47,6 +47,14 @@ class UnimplementedError(DomainError):
     """The server does not do this (yet)."""
 
 
+class ResourceExhaustedError(DomainError):
+    """A quota or rate limit is used up (retryable later)."""
+
+
+class UnavailableError(DomainError):
+    """A dependency is down or did not answer in time (retryable)."""
+
+
 __all__ = [
     "AlreadyExistsError",
     "DomainError",
@@ -54,5 +62,7 @@ __all__ = [
     "InvalidArgumentError",
     "NotFoundError",
     "PermissionDeniedError",
+    "ResourceExhaustedError",
+    "UnavailableError",
     "UnimplementedError",
 ]
