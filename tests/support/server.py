@@ -3,12 +3,12 @@
 All helpers put the SQLite database at ``<directory>/runnerkit.db`` (``db_path(directory)``)
 and its master key file beside it; pass a fresh directory (``tmp_path``) per server.
 
-``app_on_fresh_store(directory) -> ContextManager[tuple[ASGIApp, str]]``
+``app_on_fresh_store(directory, *, scm=None) -> ContextManager[tuple[ASGIApp, str]]``
     Builds the ASGI app on a new store and yields ``(app, admin_token)``; the admin is an org
-    admin. Use it in process, e.g. with ``pyqwest.testing.ASGITransport(app)`` and an async
+    admin. ``scm`` (an ``SCMConfig``) points SCM hosts at stubs; None for the defaults. Use it in process, e.g. with ``pyqwest.testing.ASGITransport(app)`` and an async
     generated client (``RunnerServiceClient(base_url, http_client=pyqwest.Client(transport))``).
 
-``running_server(directory) -> ContextManager[tuple[str, str]]``
+``running_server(directory, *, scm=None) -> ContextManager[tuple[str, str]]``
     Runs the real server (uvicorn) on 127.0.0.1, a free port, in a background thread, and
     yields ``(base_url, admin_token)``, e.g. ``("http://127.0.0.1:41234", "rk_...")``.
 
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from runnerkit.server.asgi import ASGIApp
+    from runnerkit.server.scm import SCMConfig
 
 DB_NAME = "runnerkit.db"
 _START_TIMEOUT_S = 20.0
@@ -62,7 +63,9 @@ def new_group_id() -> str:
 
 
 @contextlib.contextmanager
-def app_on_fresh_store(directory: Path) -> Iterator[tuple[ASGIApp, str]]:
+def app_on_fresh_store(
+    directory: Path, *, scm: SCMConfig | None = None
+) -> Iterator[tuple[ASGIApp, str]]:
     """Build the app on a fresh store in ``directory``; yield ``(app, admin_token)``."""
     store, master_key = open_sqlite(db_path(directory), environ={})
     try:
@@ -70,15 +73,19 @@ def app_on_fresh_store(directory: Path) -> Iterator[tuple[ASGIApp, str]]:
         if admin_token is None:
             msg = f"{db_path(directory)} is not a fresh store"
             raise RuntimeError(msg)
-        yield create_app(build_services(store, master_key)), admin_token
+        services = build_services(store, master_key, scm)
+        try:
+            yield create_app(services), admin_token
+        finally:
+            services.scm.close()
     finally:
         store.close()
 
 
 @contextlib.contextmanager
-def running_server(directory: Path) -> Iterator[tuple[str, str]]:
+def running_server(directory: Path, *, scm: SCMConfig | None = None) -> Iterator[tuple[str, str]]:
     """Run the server on 127.0.0.1:<free port> in a thread; yield ``(base_url, admin_token)``."""
-    with app_on_fresh_store(directory) as (app, admin_token):
+    with app_on_fresh_store(directory, scm=scm) as (app, admin_token):
         sock = bind("127.0.0.1", 0)
         port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")

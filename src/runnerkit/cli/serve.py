@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from runnerkit.server.settings import DB_ENV, DEFAULT_HOST, DEFAULT_PORT, resolve_db_path
+from runnerkit.server.settings import (
+    DB_ENV,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    SCM_API_URLS_ENV,
+    SCM_WEB_URLS_ENV,
+    resolve_db_path,
+    scm_url_overrides,
+)
 
 
 @click.command()
@@ -19,15 +27,51 @@ from runnerkit.server.settings import DB_ENV, DEFAULT_HOST, DEFAULT_PORT, resolv
     default=None,
     help=f"SQLite file, created or migrated on start [env {DB_ENV}; default ./runnerkit.db].",
 )
-def serve(host: str, port: int, db: str | None) -> None:
+@click.option(
+    "--scm-api-url",
+    "scm_api_urls",
+    multiple=True,
+    metavar="HOST=URL",
+    help=(
+        "REST API base URL of an SCM host, instead of the one derived from the host "
+        "(https://api.github.com, https://HOST/api/v3 for GitHub Enterprise, "
+        "https://HOST/api/v4 for GitLab), e.g. github.com=http://127.0.0.1:9000. Repeatable; "
+        f"wins over {SCM_API_URLS_ENV} (comma-separated HOST=URL)."
+    ),
+)
+@click.option(
+    "--scm-web-url",
+    "scm_web_urls",
+    multiple=True,
+    metavar="HOST=URL",
+    help=(
+        "Web base URL of an SCM host for OAuth token refresh, instead of https://HOST (or the "
+        "SCM integration's issuer URL). Repeatable; wins over "
+        f"{SCM_WEB_URLS_ENV} (comma-separated HOST=URL)."
+    ),
+)
+def serve(
+    host: str,
+    port: int,
+    db: str | None,
+    scm_api_urls: tuple[str, ...],
+    scm_web_urls: tuple[str, ...],
+) -> None:
     """Serve the Runner API locally (Connect protocol, JSON and binary).
 
     On first start with an empty database it creates an admin and prints the admin's token
     (or uses RUNNERKIT_ADMIN_TOKEN). The master key that wraps runner keys comes from
-    RUNNERKIT_MASTER_KEY or from the file <db>.master-key, created on first start.
+    RUNNERKIT_MASTER_KEY or from the file <db>.master-key, created on first start. SCM calls
+    (CheckRepositoryAccess, ListSCMOrganizations, SearchRepositories, ParseContextURL) go to
+    the SCM hosts' REST APIs; --scm-api-url and --scm-web-url point hosts elsewhere.
     """
+    try:
+        scm_url_overrides(SCM_API_URLS_ENV, scm_api_urls)
+        scm_url_overrides(SCM_WEB_URLS_ENV, scm_web_urls)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     from runnerkit.server.serve import run  # noqa: PLC0415 - keeps other commands fast to start
 
     path = resolve_db_path(db)
     path.parent.mkdir(parents=True, exist_ok=True)
-    run(path, host, port)
+    run(path, host, port, scm_api_urls=scm_api_urls, scm_web_urls=scm_web_urls)

@@ -12,6 +12,7 @@ from runnerkit.server import crypto
 from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.domain.ids import new_id, parse_uuid
 from runnerkit.server.pagination import PageTokens
+from runnerkit.server.scm import SCMConfig, SCMRegistry
 from runnerkit.server.service import Services, now_micros
 from runnerkit.server.storage import SQLStore, open_store, sqlite_url
 from runnerkit.server.storage.base import SubjectRecord
@@ -51,20 +52,24 @@ def open_sqlite(
     return open_store(sqlite_url(db_path)), key
 
 
-def build_services(store: Store, master_key: crypto.MasterKey) -> Services:
+def build_services(
+    store: Store, master_key: crypto.MasterKey, scm: SCMConfig | None = None
+) -> Services:
     """Everything the handlers need.
 
     Args:
         store: The store.
         master_key: The server master key (wraps runner keys, signs page tokens).
+        scm: How to reach SCM hosts (base URL overrides, timeout); None for the defaults.
 
     Returns:
-        The ``Services`` bundle.
+        The ``Services`` bundle; close ``services.scm`` when the server stops.
     """
     return Services(
         store=store,
         master_key=master_key,
         page_tokens=PageTokens(master_key.derive("runnerkit page tokens v1")),
+        scm=SCMRegistry(scm),
         clock=now_micros,
     )
 

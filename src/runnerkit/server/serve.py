@@ -17,10 +17,18 @@ import uvicorn
 
 from runnerkit.server.app import create_app
 from runnerkit.server.bootstrap import bootstrap_admin, build_services, open_sqlite
-from runnerkit.server.settings import ADMIN_TOKEN_ENV, DEFAULT_HOST, DEFAULT_PORT
+from runnerkit.server.scm import SCMConfig
+from runnerkit.server.settings import (
+    ADMIN_TOKEN_ENV,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    SCM_API_URLS_ENV,
+    SCM_WEB_URLS_ENV,
+    scm_url_overrides,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
 _GRACEFUL_SHUTDOWN_S = 10
@@ -73,6 +81,8 @@ def run(
     port: int = DEFAULT_PORT,
     *,
     echo: Callable[[str], None] | None = None,
+    scm_api_urls: Sequence[str] = (),
+    scm_web_urls: Sequence[str] = (),
 ) -> None:
     """Serve until SIGINT/SIGTERM.
 
@@ -81,7 +91,15 @@ def run(
         host: Interface to listen on.
         port: TCP port; 0 picks a free one (the printed URL has the real one).
         echo: Where the connection help goes; stdout (flushed) by default.
+        scm_api_urls: ``HOST=URL`` SCM REST API base overrides; they win over
+            ``RUNNERKIT_SCM_API_URLS``.
+        scm_web_urls: ``HOST=URL`` SCM web (OAuth) base overrides; they win over
+            ``RUNNERKIT_SCM_WEB_URLS``.
     """
+    scm = SCMConfig(
+        api_base_urls=scm_url_overrides(SCM_API_URLS_ENV, scm_api_urls),
+        web_base_urls=scm_url_overrides(SCM_WEB_URLS_ENV, scm_web_urls),
+    )
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO,
@@ -89,10 +107,13 @@ def run(
             stream=sys.stderr,
         )
     store, master_key = open_sqlite(db_path)
+    closers = [store.close]
     try:
         env_token = os.environ.get(ADMIN_TOKEN_ENV) or None
         admin_token = bootstrap_admin(store, env_token)
-        app = create_app(build_services(store, master_key))
+        services = build_services(store, master_key, scm)
+        closers.append(services.scm.close)
+        app = create_app(services)
         sock = bind(host, port)
         bound_port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
@@ -111,4 +132,5 @@ def run(
         )
         uvicorn.Server(config).run(sockets=[sock])
     finally:
-        store.close()
+        for close in reversed(closers):
+            close()

@@ -5,14 +5,21 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from connectrpc.code import Code
 from google.protobuf import timestamp_pb2
 
+from runnerkit.server.scm import SCMConfig
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc
 from runnerkit_proto.gitpod.v1 import runner_pb2
-from tests.support.server import new_group_id
+from tests.server.config.harness import CODECS, config_api_for
+from tests.server.scm.stubs import ALICE, run_stub
+from tests.support.server import app_on_fresh_store, new_group_id
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from tests.server.config.harness import ConfigApi
 
 R = runner_pb2
@@ -139,7 +146,21 @@ def test_check_authentication_without_runner_counts_tokens_on_any_runner(capi):
     assert not capi.runners("check_authentication_for_host", request, user).authenticated
 
 
-def test_scm_calls_with_a_host_token_wait_for_the_adapters(capi):
+@pytest.fixture(params=CODECS)
+def capi_on_stub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConfigApi]:
+    """Like ``capi``, with github.com served by the local GitHub stub."""
+    with (
+        run_stub("github") as stub,
+        app_on_fresh_store(
+            tmp_path, scm=SCMConfig(api_base_urls={"github.com": stub.api_base}, timeout_s=2)
+        ) as (app, token),
+        config_api_for(app, token, tmp_path, json=request.param == "json") as api,
+    ):
+        yield api
+
+
+def test_scm_calls_with_a_host_token_reach_the_scm(capi_on_stub):
+    capi = capi_on_stub
     runner_id = capi.new_runner()
     search_all = R.SearchRepositoriesRequest(runner_id=runner_id)
     # No host token anywhere: searching "all authenticated hosts" finds nothing.
@@ -149,22 +170,25 @@ def test_scm_calls_with_a_host_token_wait_for_the_adapters(capi):
     assert error.message == "missing authentication token for github.com"
     capi(
         "create_host_authentication_token",
-        rc.CreateHostAuthenticationTokenRequest(runner_id=runner_id, host="github.com", token="t"),
+        rc.CreateHostAuthenticationTokenRequest(
+            runner_id=runner_id, host="github.com", token=ALICE
+        ),
     )
-    calls = [
-        ("search_repositories", search_all),
-        ("search_repositories", github_search),
-        (
-            "check_repository_access",
-            R.CheckRepositoryAccessRequest(
-                runner_id=runner_id, repository_url="https://github.com/org/repo"
-            ),
+    # The SCM adapters answer now (tests/server/scm_rpcs covers them in depth).
+    own = {"hello", "empty", "private-app", "api"} | {f"svc-{i:02}" for i in range(1, 8)}
+    for request in (search_all, github_search):
+        found = capi.runners("search_repositories", request)
+        assert {r.name for r in found.repositories} == own
+    access = capi.runners(
+        "check_repository_access",
+        R.CheckRepositoryAccessRequest(
+            runner_id=runner_id, repository_url="https://github.com/org/repo"
         ),
-        (
-            "list_scm_organizations",
-            R.ListSCMOrganizationsRequest(runner_id=runner_id, scm_host="github.com"),
-        ),
-    ]
-    for method, request in calls:
-        error = capi.runner_fails(method, request, Code.UNIMPLEMENTED)
-        assert error.message.endswith("for github.com needs the SCM adapters (not implemented yet)")
+    )
+    assert not access.has_access
+    assert access.error_message == "repository org/repo not found on github.com, or no access"
+    orgs = capi.runners(
+        "list_scm_organizations",
+        R.ListSCMOrganizationsRequest(runner_id=runner_id, scm_host="github.com"),
+    )
+    assert [o.name for o in orgs.organizations if o.is_admin] == ["acme", "delta"]

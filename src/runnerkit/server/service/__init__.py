@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from runnerkit.server.crypto import MasterKey
     from runnerkit.server.pagination import PageTokens
+    from runnerkit.server.scm import SCMRegistry
     from runnerkit.server.storage.base import Store
 
 MICROS = 1_000_000
@@ -28,9 +29,14 @@ def now_micros() -> int:
 
 @dataclass(frozen=True)
 class Services:
-    """What the operations need: the store, the master key, page tokens and a clock."""
+    """What the operations need: the store, the master key, page tokens, SCMs and a clock.
+
+    ``scm`` picks the SCM adapters and owns their pooled HTTP client; whoever builds the
+    services closes it (``scm.close()``) when the server stops.
+    """
 
     store: Store
     master_key: MasterKey
     page_tokens: PageTokens
+    scm: SCMRegistry
     clock: Callable[[], int] = field(default=now_micros)

@@ -5,60 +5,71 @@ Their ``runner_id`` is optional, as in the reference's own examples: without it 
 public SCM hosts are known, and ``authenticated`` means the caller holds an unexpired host
 token for the host on any runner.
 
-CheckRepositoryAccess, ListSCMOrganizations and SearchRepositories need an SCM adapter and a
-host authentication token of the caller. Without a token they answer ``failed_precondition``
-with the wording real clients key on: ``missing authentication token for <host>``. With one,
-they need the SCM adapters, which are not wired in yet: ``unimplemented``. SearchRepositories
-without ``scm_host`` searches every host the caller holds a token for on the runner; with no
-such host the result is empty.
+CheckRepositoryAccess, ListSCMOrganizations and SearchRepositories call the SCM's REST API
+(``server/scm``) with the caller's host authentication token for the runner and host
+(``service/scm_calls.py``: look-up, unsealing, OAuth refresh). Without a usable token they
+answer ``failed_precondition`` with the wording real clients key on: ``missing authentication
+token for <host>``. SCMs without an adapter (Bitbucket, Azure DevOps) are ``unimplemented``;
+upstream failures map as in ``scm/base.py`` (``unavailable``, ``resource_exhausted``, ...).
+
+- CheckRepositoryAccess: the URL (clone or web) is parsed like a context URL (public hosts
+  and the runner's integration hosts) for host, owner and repository.
+- ListSCMOrganizations: pages are the SCM's pages; the page number travels in the server's
+  opaque, signed page token (bound to the RPC, the request and the caller).
+- SearchRepositories: the ``NEXT_PAGE/TOTAL_PAGES/TOTAL_COUNT`` token of ``scm/search_tokens``.
+  Without ``scm_host`` it searches the first (in sorted order) of the hosts the caller holds an
+  unexpired token for on the runner; with no such host the result is empty.
+- ParseContextURL: after the offline parse, when a runner is given, the SCM is GitHub or
+  GitLab and the caller holds a usable token for the host, the answer is checked and enriched:
+  pull/merge request details; ``not_found`` for a missing repository, branch or request.
+  Without a token the offline answer stands.
 """
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from runnerkit.server.domain.access import Access
 from runnerkit.server.domain.context_urls import ContextURLError, parse_context_url
-from runnerkit.server.domain.errors import (
-    FailedPreconditionError,
-    InvalidArgumentError,
-    UnimplementedError,
-)
+from runnerkit.server.domain.errors import InvalidArgumentError, NotFoundError
 from runnerkit.server.domain.host_auth import check_authentication_for_host
 from runnerkit.server.domain.runners import MAX_NAME, MAX_URL, check_enum, check_text
 from runnerkit.server.domain.scm_catalog import SCMIntegrationView, normalize_host
-from runnerkit.server.pagination import page_size
+from runnerkit.server.pagination import fingerprint, page_size
+from runnerkit.server.scm import SUPPORTED_SCMS
+from runnerkit.server.scm.search_tokens import (
+    decode_page,
+    encode_token,
+    last_page,
+    search_page_size,
+)
 from runnerkit.server.service.runners import load_runner
-from runnerkit_proto.gitpod.v1 import runner_pb2
+from runnerkit.server.service.scm_calls import open_host_call, require_host_call
+from runnerkit_proto.gitpod.v1 import agent_pb2, runner_pb2
 
 if TYPE_CHECKING:
+    from runnerkit.server.scm import PullRequestInfo
+    from runnerkit.server.scm.base import SearchMode
     from runnerkit.server.service import Services
+    from runnerkit.server.service.scm_calls import HostCall
     from runnerkit.server.storage.base import RunnerRecord, SubjectRecord
 
+_ORGS = "ListSCMOrganizations"
+_STATES = {
+    "open": agent_pb2.PullRequest.STATE_OPEN,
+    "closed": agent_pb2.PullRequest.STATE_CLOSED,
+    "merged": agent_pb2.PullRequest.STATE_MERGED,
+}
 _HOST = re.compile(
     r"(?=.{1,253}(:|$))[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
     r"(:[0-9]{1,5})?"
 )
 
 
-def _missing_token(host: str) -> FailedPreconditionError:
-    return FailedPreconditionError(f"missing authentication token for {host}")
-
-
 def _optional_runner(svc: Services, subject: SubjectRecord, runner_id: str) -> RunnerRecord | None:
     """The runner named by an optional ``runner_id`` (USER access needed), or None."""
     return load_runner(svc, subject, runner_id, Access.USER) if runner_id else None
-
-
-def _needs_adapter(
-    svc: Services, subject: SubjectRecord, runner: RunnerRecord, host: str, rpc: str
-) -> UnimplementedError | FailedPreconditionError:
-    """The answer for a host the SCM adapters would have to call (see the module docstring)."""
-    if not svc.store.has_unexpired_host_token(runner.id, host, subject.id, svc.clock()):
-        return _missing_token(host)
-    return UnimplementedError(f"{rpc} for {host} needs the SCM adapters (not implemented yet)")
 
 
 def check_host(value: str, field: str) -> str:
@@ -90,9 +101,47 @@ def parse_context_url_op(
     integrations = svc.store.scm_integrations_of_runner(runner.id) if runner else []
     hosts = {i.host: i.scm_id for i in integrations}
     try:
-        return parse_context_url(request.context_url, integration_hosts=hosts)
+        parsed = parse_context_url(request.context_url, integration_hosts=hosts)
     except ContextURLError as exc:
         raise InvalidArgumentError("context_url", str(exc)) from exc
+    if runner is not None and parsed.scm_id in SUPPORTED_SCMS:
+        call = open_host_call(svc, subject, runner, parsed.git.host, scm_id=parsed.scm_id)
+        if call is not None:
+            _enrich(call, parsed)
+    return parsed
+
+
+def _enrich(call: HostCall, parsed: runner_pb2.ParseContextURLResponse) -> None:
+    """Check the parsed context against the SCM and fill in pull/merge request details."""
+    git = parsed.git
+    owner, repo = git.owner, git.repo
+    name = f"{owner}/{repo}"
+    if parsed.pull_request.id:
+        number = int(parsed.pull_request.id)
+        info = call.run(lambda a, t: a.get_pull_request(t, owner, repo, number))
+        _fill_pull_request(parsed, info)
+    elif git.branch:
+        branch = git.branch
+        if not call.run(lambda a, t: a.branch_exists(t, owner, repo, branch)):
+            raise NotFoundError(f"branch {branch} not found in repository {name} on {call.host}")
+    elif not call.run(lambda a, t: a.repository_exists(t, owner, repo)):
+        raise NotFoundError(f"repository {name} not found on {call.host}, or no access")
+
+
+def _fill_pull_request(parsed: runner_pb2.ParseContextURLResponse, info: PullRequestInfo) -> None:
+    pull = parsed.pull_request
+    pull.title = info.title
+    pull.author = info.author
+    pull.from_branch = info.from_branch
+    pull.to_branch = info.to_branch
+    pull.state = _STATES[info.state]
+    pull.draft = info.draft
+    pull.head_sha = info.head_sha
+    if info.url:
+        pull.url = info.url
+    parsed.pr.title = info.title
+    parsed.pr.from_branch = info.from_branch
+    parsed.pr.to_branch = info.to_branch
 
 
 def check_authentication_for_host_op(
@@ -116,46 +165,83 @@ def check_authentication_for_host_op(
 def check_repository_access(
     svc: Services, subject: SubjectRecord, request: runner_pb2.CheckRepositoryAccessRequest
 ) -> runner_pb2.CheckRepositoryAccessResponse:
-    """CheckRepositoryAccess: invalid URL, else no host token (see the module docstring)."""
+    """CheckRepositoryAccess: whether the caller's host token can read the repository."""
     runner = load_runner(svc, subject, request.runner_id, Access.USER)
     url = check_text(request.repository_url, "repository_url", MAX_URL, required=True)
+    hosts = {i.host: i.scm_id for i in svc.store.scm_integrations_of_runner(runner.id)}
     try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        raise InvalidArgumentError("repository_url", "not a valid URL") from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise InvalidArgumentError("repository_url", "must be an http(s) URL")
-    if len([s for s in parts.path.split("/") if s]) < 2:
-        raise InvalidArgumentError("repository_url", "does not name a repository")
-    host = normalize_host(f"{parts.scheme}://{parts.netloc}")
-    raise _needs_adapter(svc, subject, runner, host, "CheckRepositoryAccess")
+        parsed = parse_context_url(url, integration_hosts=hosts)
+    except ContextURLError as exc:
+        raise InvalidArgumentError("repository_url", str(exc)) from exc
+    git = parsed.git
+    call = require_host_call(svc, subject, runner, git.host)
+    result = call.run(lambda a, t: a.check_repository_access(t, git.owner, git.repo))
+    return runner_pb2.CheckRepositoryAccessResponse(
+        has_access=result.has_access, error_message=result.error_message
+    )
 
 
 def list_scm_organizations(
     svc: Services, subject: SubjectRecord, request: runner_pb2.ListSCMOrganizationsRequest
 ) -> runner_pb2.ListSCMOrganizationsResponse:
-    """ListSCMOrganizations: checks the request, then needs a host token."""
+    """ListSCMOrganizations: one page of the caller's organisations on the host."""
     runner = load_runner(svc, subject, request.runner_id, Access.USER)
     host = check_host(request.scm_host, "scm_host")
-    check_text(request.query, "query", MAX_NAME)
-    page_size(request.pagination)
-    raise _needs_adapter(svc, subject, runner, host, "ListSCMOrganizations")
+    query = check_text(request.query, "query", MAX_NAME)
+    size = page_size(request.pagination)
+    fp = fingerprint(request, subject.id)
+    position = svc.page_tokens.decode(request.pagination.token, _ORGS, fp)
+    page = 1
+    if position is not None:
+        if len(position) != 1 or not isinstance(position[0], int) or position[0] < 1:
+            raise InvalidArgumentError("pagination.token", "invalid page token")
+        page = position[0]
+    call = require_host_call(svc, subject, runner, host)
+    found = call.run(lambda a, t: a.list_organizations(t, query=query, page=page, per_page=size))
+    response = runner_pb2.ListSCMOrganizationsResponse(
+        organizations=[
+            runner_pb2.ListSCMOrganizationsResponse.SCMOrganization(
+                name=o.name, url=o.url, is_admin=o.is_admin
+            )
+            for o in found.orgs
+        ]
+    )
+    if found.next_page is not None:
+        response.pagination.next_token = svc.page_tokens.encode(_ORGS, fp, [found.next_page])
+    return response
 
 
 def search_repositories(
     svc: Services, subject: SubjectRecord, request: runner_pb2.SearchRepositoriesRequest
 ) -> runner_pb2.SearchRepositoriesResponse:
-    """SearchRepositories: one host, or every host the caller holds a token for."""
+    """SearchRepositories: one page from ``scm_host``, or from the first host with a token."""
     runner = load_runner(svc, subject, request.runner_id, Access.USER)
-    check_text(request.search_string, "search_string", MAX_URL)
+    search = check_text(request.search_string, "search_string", MAX_URL)
     check_enum(runner_pb2.SearchMode, request.search_mode, "search_mode", allow_unspecified=True)
-    if request.limit < 0:
-        raise InvalidArgumentError("limit", "must not be negative")
-    page_size(request.pagination)
+    size = search_page_size(request.pagination.page_size, request.limit)
+    page = decode_page(request.pagination.token)
+    mode: SearchMode = (
+        "native" if request.search_mode == runner_pb2.SEARCH_MODE_NATIVE else "keyword"
+    )
     if request.scm_host:
         host = check_host(request.scm_host, "scm_host")
-        raise _needs_adapter(svc, subject, runner, host, "SearchRepositories")
-    hosts = svc.store.host_token_hosts(runner.id, subject.id, svc.clock())
-    if not hosts:
-        return runner_pb2.SearchRepositoriesResponse()
-    raise _needs_adapter(svc, subject, runner, hosts[0], "SearchRepositories")
+    else:
+        hosts = svc.store.host_token_hosts(runner.id, subject.id, svc.clock())
+        if not hosts:
+            return runner_pb2.SearchRepositoriesResponse()
+        host = hosts[0]
+    call = require_host_call(svc, subject, runner, host)
+    found = call.run(
+        lambda a, t: a.search_repositories(t, search=search, mode=mode, page=page, per_page=size)
+    )
+    response = runner_pb2.SearchRepositoriesResponse(
+        repositories=[
+            runner_pb2.SearchRepositoriesResponse.Repository(name=r.name, url=r.url)
+            for r in found.repos
+        ],
+        last_page=last_page(found),
+    )
+    response.pagination.next_token = encode_token(
+        found.next_page, found.total_pages, found.total_count
+    )
+    return response
