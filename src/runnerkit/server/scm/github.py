@@ -23,10 +23,8 @@ Decisions:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from runnerkit.server.domain.scm_catalog import normalize_host
 from runnerkit.server.scm.base import (
     AccessResult,
     Org,
@@ -40,18 +38,13 @@ from runnerkit.server.scm.base import (
     SearchMode,
 )
 from runnerkit.server.scm.http import (
-    SCMConfig,
-    api_base_url,
+    RESTAdapter,
     field_of,
     json_list,
     json_object,
     link_pages,
-    send,
     text,
 )
-
-if TYPE_CHECKING:
-    import httpx
 
 __all__ = ["GitHubAdapter"]
 
@@ -64,7 +57,7 @@ def _keyword_query(search: str) -> str:
     return " ".join([*(f'"{w}"' for w in words if w), "in:name"])
 
 
-class GitHubAdapter:
+class GitHubAdapter(RESTAdapter):
     """The :class:`~runnerkit.server.scm.base.SCMAdapter` for one GitHub host.
 
     Args:
@@ -73,51 +66,8 @@ class GitHubAdapter:
         config: Base URL overrides; None for the derived ones.
     """
 
-    def __init__(self, client: httpx.Client, host: str, config: SCMConfig | None = None) -> None:
-        self._client = client
-        self._host = normalize_host(host)
-        self._api = api_base_url("github", self._host, config)
-
-    def __repr__(self) -> str:
-        return f"GitHubAdapter(host={self._host!r}, api={self._api!r})"
-
-    @property
-    def scm_id(self) -> str:
-        """Always "github"."""
-        return "github"
-
-    @property
-    def host(self) -> str:
-        """The normalised host."""
-        return self._host
-
-    @property
-    def api_base(self) -> str:
-        """The REST API base URL in use."""
-        return self._api
-
-    def _get(
-        self,
-        token: str,
-        path: str,
-        what: str,
-        params: dict[str, str | int] | None = None,
-        *,
-        expect: tuple[int, ...] = (200,),
-        field: str = "request",
-    ) -> httpx.Response:
-        return send(
-            self._client,
-            "GET",
-            self._api + path,
-            host=self._host,
-            token=token,
-            what=what,
-            params=params,
-            headers=_HEADERS,
-            expect=expect,
-            field=field,
-        )
+    SCM_ID = "github"
+    HEADERS = _HEADERS
 
     @staticmethod
     def _repo_path(owner: str, repo: str) -> str:

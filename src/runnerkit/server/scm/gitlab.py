@@ -25,7 +25,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from runnerkit.server.domain.scm_catalog import normalize_host
 from runnerkit.server.scm.base import (
     AccessResult,
     Org,
@@ -38,14 +37,12 @@ from runnerkit.server.scm.base import (
     SearchMode,
 )
 from runnerkit.server.scm.http import (
-    SCMConfig,
-    api_base_url,
+    RESTAdapter,
     field_of,
     int_header,
     json_list,
     json_object,
     link_pages,
-    send,
     text,
 )
 
@@ -66,7 +63,7 @@ def _next_page(response: httpx.Response) -> int | None:
     return link_pages(response).get("next")
 
 
-class GitLabAdapter:
+class GitLabAdapter(RESTAdapter):
     """The :class:`~runnerkit.server.scm.base.SCMAdapter` for one GitLab host.
 
     Args:
@@ -75,50 +72,7 @@ class GitLabAdapter:
         config: Base URL overrides; None for the derived ones.
     """
 
-    def __init__(self, client: httpx.Client, host: str, config: SCMConfig | None = None) -> None:
-        self._client = client
-        self._host = normalize_host(host)
-        self._api = api_base_url("gitlab", self._host, config)
-
-    def __repr__(self) -> str:
-        return f"GitLabAdapter(host={self._host!r}, api={self._api!r})"
-
-    @property
-    def scm_id(self) -> str:
-        """Always "gitlab"."""
-        return "gitlab"
-
-    @property
-    def host(self) -> str:
-        """The normalised host."""
-        return self._host
-
-    @property
-    def api_base(self) -> str:
-        """The REST API base URL in use."""
-        return self._api
-
-    def _get(
-        self,
-        token: str,
-        path: str,
-        what: str,
-        params: dict[str, str | int] | None = None,
-        *,
-        expect: tuple[int, ...] = (200,),
-        field: str = "request",
-    ) -> httpx.Response:
-        return send(
-            self._client,
-            "GET",
-            self._api + path,
-            host=self._host,
-            token=token,
-            what=what,
-            params=params,
-            expect=expect,
-            field=field,
-        )
+    SCM_ID = "gitlab"
 
     @staticmethod
     def _project(owner: str, repo: str) -> str:
