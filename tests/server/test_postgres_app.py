@@ -27,8 +27,8 @@ R = runner_pb2
 
 
 @pytest.fixture
-def pg_api(postgres_base_url: str, tmp_path: Path) -> Iterator[Api]:
-    base = sa.make_url(postgres_base_url)
+def pg_api(postgres_url: str, tmp_path: Path) -> Iterator[Api]:
+    base = sa.make_url(postgres_url)
     name = f"rk_{uuid.uuid4().hex}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -35,7 +35,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
         yield opened
         opened.close()
         return
-    base = sa.make_url(request.getfixturevalue("postgres_base_url"))
+    base = sa.make_url(request.getfixturevalue("postgres_url"))
     name = f"rk_{uuid.uuid4().hex}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

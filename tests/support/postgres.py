@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL server for the tests that run the store on PostgreSQL.
 
-``postgres_url()`` (wrapped by the session fixture ``postgres_url`` in tests/conftest.py)
-returns a SQLAlchemy URL for a real PostgreSQL server:
+``postgres_server()`` (behind the session fixture ``postgres_url`` of tests/conftest.py)
+yields a SQLAlchemy URL of a real PostgreSQL server:
 
 - ``RUNNERKIT_TEST_POSTGRES_URL`` when set (an existing server; the tests create and drop
   their own databases on it);

@@ -125,8 +125,8 @@ def test_delete_runner_removes_its_configuration(capi):
     assert capi("get_scm_integration", rc.GetSCMIntegrationRequest(id=kept[0])).integration.id
 
 
-def test_configuration_on_postgres(postgres_base_url: str, tmp_path: Path):
-    base = sa.make_url(postgres_base_url)
+def test_configuration_on_postgres(postgres_url: str, tmp_path: Path):
+    base = sa.make_url(postgres_url)
     name = f"rk_{uuid.uuid4().hex}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
