@@ -34,14 +34,16 @@ def pg_api(postgres_url: str, tmp_path: Path) -> Iterator[Api]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     store = open_store(base.set(database=name).render_as_string(hide_password=False))
+    services = build_services(store, MasterKey(bytes(range(32))))
     try:
         token = bootstrap_admin(store)
         assert token is not None
-        app = create_app(build_services(store, MasterKey(bytes(range(32)))))
+        app = create_app(services)
         with inproc_api(app, token, tmp_path) as api:
             api.store = store  # type: ignore[attr-defined]
             yield api
     finally:
+        services.scm.close()
         store.close()
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE "{name}"'))

@@ -132,10 +132,11 @@ def test_configuration_on_postgres(postgres_url: str, tmp_path: Path):
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     store = open_store(base.set(database=name).render_as_string(hide_password=False))
+    services = build_services(store, MasterKey(bytes(range(32))))
     try:
         token = bootstrap_admin(store)
         assert token is not None
-        app = create_app(build_services(store, MasterKey(bytes(range(32)))))
+        app = create_app(services)
         with config_api_for(app, token, tmp_path, json=False) as capi:
             runner_id, other = capi.new_runner(), capi.new_runner()
             integration_id, token_id, class_id = _populate(capi, runner_id, ["a", "b", "c"])
@@ -191,6 +192,7 @@ def test_configuration_on_postgres(postgres_url: str, tmp_path: Path):
                     rows = conn.execute(sa.text(f"SELECT runner_id FROM {table}")).scalars()
                     assert set(rows) == {other}, table
     finally:
+        services.scm.close()
         store.close()
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE "{name}"'))
