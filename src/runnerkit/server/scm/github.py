@@ -26,7 +26,6 @@ import math
 from urllib.parse import quote
 
 from runnerkit.server.scm.base import (
-    AccessResult,
     Org,
     OrgPage,
     PullRequestInfo,
@@ -34,17 +33,16 @@ from runnerkit.server.scm.base import (
     Repo,
     RepoPage,
     SCMNotFoundError,
-    SCMPermissionDeniedError,
     SearchMode,
 )
 from runnerkit.server.scm.http import (
-    RESTAdapter,
     field_of,
     json_list,
     json_object,
     link_pages,
     text,
 )
+from runnerkit.server.scm.rest import RESTAdapter
 
 __all__ = ["GitHubAdapter"]
 
@@ -68,46 +66,10 @@ class GitHubAdapter(RESTAdapter):
 
     SCM_ID = "github"
     HEADERS = _HEADERS
+    REPO_NOUN = "repository"
 
-    @staticmethod
-    def _repo_path(owner: str, repo: str) -> str:
+    def _repo_path(self, owner: str, repo: str) -> str:
         return f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
-
-    def check_repository_access(self, token: str, owner: str, repo: str) -> AccessResult:
-        """Whether the token can read ``owner/repo`` (see the module docstring).
-
-        Args:
-            token: The caller's host token.
-            owner: User or organisation.
-            repo: Repository name.
-
-        Returns:
-            ``has_access`` and, when False, why.
-        """
-        name = f"{owner}/{repo}"
-        try:
-            self._get(token, self._repo_path(owner, repo), f"repository {name}")
-        except SCMNotFoundError:
-            return AccessResult(False, f"repository {name} not found on {self._host}, or no access")
-        except SCMPermissionDeniedError:
-            return AccessResult(False, f"{self._host} refused access to repository {name}")
-        return AccessResult(True)
-
-    def repository_exists(self, token: str, owner: str, repo: str) -> bool:
-        """Whether ``owner/repo`` exists for the token.
-
-        Args:
-            token: The caller's host token.
-            owner: User or organisation.
-            repo: Repository name.
-
-        Returns:
-            False on 404.
-        """
-        response = self._get(
-            token, self._repo_path(owner, repo), f"repository {owner}/{repo}", expect=(200, 404)
-        )
-        return response.status_code == 200
 
     def branch_exists(self, token: str, owner: str, repo: str, branch: str) -> bool:
         """Whether ``branch`` exists in ``owner/repo``.

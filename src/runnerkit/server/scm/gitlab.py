@@ -26,18 +26,15 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from runnerkit.server.scm.base import (
-    AccessResult,
     Org,
     OrgPage,
     PullRequestInfo,
     Repo,
     RepoPage,
     SCMNotFoundError,
-    SCMPermissionDeniedError,
     SearchMode,
 )
 from runnerkit.server.scm.http import (
-    RESTAdapter,
     field_of,
     int_header,
     json_list,
@@ -45,6 +42,7 @@ from runnerkit.server.scm.http import (
     link_pages,
     text,
 )
+from runnerkit.server.scm.rest import RESTAdapter
 
 if TYPE_CHECKING:
     import httpx
@@ -73,46 +71,10 @@ class GitLabAdapter(RESTAdapter):
     """
 
     SCM_ID = "gitlab"
+    REPO_NOUN = "project"
 
-    @staticmethod
-    def _project(owner: str, repo: str) -> str:
+    def _repo_path(self, owner: str, repo: str) -> str:
         return "/projects/" + quote(f"{owner}/{repo}", safe="")
-
-    def check_repository_access(self, token: str, owner: str, repo: str) -> AccessResult:
-        """Whether the token can read project ``owner/repo``.
-
-        Args:
-            token: The caller's host token.
-            owner: Group path (``group`` or ``group/subgroup``) or user.
-            repo: Project path.
-
-        Returns:
-            ``has_access`` and, when False, why.
-        """
-        name = f"{owner}/{repo}"
-        try:
-            self._get(token, self._project(owner, repo), f"project {name}")
-        except SCMNotFoundError:
-            return AccessResult(False, f"project {name} not found on {self._host}, or no access")
-        except SCMPermissionDeniedError:
-            return AccessResult(False, f"{self._host} refused access to project {name}")
-        return AccessResult(True)
-
-    def repository_exists(self, token: str, owner: str, repo: str) -> bool:
-        """Whether project ``owner/repo`` exists for the token.
-
-        Args:
-            token: The caller's host token.
-            owner: Group path or user.
-            repo: Project path.
-
-        Returns:
-            False on 404.
-        """
-        response = self._get(
-            token, self._project(owner, repo), f"project {owner}/{repo}", expect=(200, 404)
-        )
-        return response.status_code == 200
 
     def branch_exists(self, token: str, owner: str, repo: str, branch: str) -> bool:
         """Whether ``branch`` exists in project ``owner/repo``.
@@ -129,7 +91,7 @@ class GitLabAdapter(RESTAdapter):
         Raises:
             SCMNotFoundError: The project is missing.
         """
-        path = f"{self._project(owner, repo)}/repository/branches/{quote(branch, safe='')}"
+        path = f"{self._repo_path(owner, repo)}/repository/branches/{quote(branch, safe='')}"
         response = self._get(token, path, f"branch {branch}", expect=(200, 404))
         if response.status_code == 200:
             return True
@@ -149,7 +111,7 @@ class GitLabAdapter(RESTAdapter):
         Returns:
             Title, author, branches, state, draft flag, URL and head commit.
         """
-        path = f"{self._project(owner, repo)}/merge_requests/{int(number)}"
+        path = f"{self._repo_path(owner, repo)}/merge_requests/{int(number)}"
         body = json_object(
             self._get(token, path, f"merge request {owner}/{repo}!{number}"), self._host
         )

@@ -35,7 +35,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -354,65 +354,3 @@ def link_pages(response: httpx.Response) -> dict[str, int]:
             for rel in rels.split():
                 pages[rel] = int(values[0])
     return pages
-
-
-class RESTAdapter:
-    """What the GitHub and GitLab adapters share: host, API base URL and authenticated GETs.
-
-    Subclasses set ``SCM_ID`` (which also picks the derived API base URL) and, if their API
-    wants them, ``HEADERS`` sent with every request.
-
-    Args:
-        client: The shared pooled client.
-        host: The SCM host (normalised here).
-        config: Base URL overrides; None for the derived ones.
-    """
-
-    SCM_ID: ClassVar[str]
-    HEADERS: ClassVar[Mapping[str, str] | None] = None
-
-    def __init__(self, client: httpx.Client, host: str, config: SCMConfig | None = None) -> None:
-        self._client = client
-        self._host = normalize_host(host)
-        self._api = api_base_url(self.SCM_ID, self._host, config)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(host={self._host!r}, api={self._api!r})"
-
-    @property
-    def scm_id(self) -> str:
-        """The SCM's id in the catalog (``github``, ``gitlab``)."""
-        return self.SCM_ID
-
-    @property
-    def host(self) -> str:
-        """The normalised host."""
-        return self._host
-
-    @property
-    def api_base(self) -> str:
-        """The REST API base URL in use."""
-        return self._api
-
-    def _get(
-        self,
-        token: str,
-        path: str,
-        what: str,
-        params: dict[str, str | int] | None = None,
-        *,
-        expect: tuple[int, ...] = (200,),
-        field: str = "request",
-    ) -> httpx.Response:
-        return send(
-            self._client,
-            "GET",
-            self._api + path,
-            host=self._host,
-            token=token,
-            what=what,
-            params=params,
-            headers=self.HEADERS,
-            expect=expect,
-            field=field,
-        )
