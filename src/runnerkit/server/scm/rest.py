@@ -1,5 +1,7 @@
-"""The base the GitHub and GitLab adapters share: host, API base URL, authenticated GETs, and
-the repository checks that differ only in the SCM's path for a repository.
+"""``RESTAdapter``: what the GitHub and GitLab adapters share.
+
+The host and API base URL, authenticated GETs, and the repository checks that differ only in
+the SCM's path for a repository.
 """
 
 from __future__ import annotations
