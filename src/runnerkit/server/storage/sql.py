@@ -9,7 +9,6 @@ method is one READ COMMITTED transaction and unique indexes settle races.
 
 from __future__ import annotations
 
-import contextlib
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +25,13 @@ from runnerkit.server.storage.base import (
     RunnerTokenRecord,
     SubjectRecord,
 )
+from runnerkit.server.storage.connections import WRITE_OPTION
 from runnerkit.server.storage.queries import merge_ordered, runner_branches
 from runnerkit.server.storage.sql_config import ConfigSQLMixin
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Sequence
 
-_WRITE = "runnerkit_write"
 _BUSY_TIMEOUT_S = 30.0
 _KIND_LOCAL_CONFIGURATION = 3
 
@@ -50,7 +49,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
@@ -83,7 +82,7 @@ def migrate(engine: sa.Engine) -> None:
     location = resources.files("runnerkit.server.storage") / "migrations"
     config.set_main_option("script_location", str(location))
     with engine.connect() as conn:
-        conn.execution_options(**{_WRITE: True})
+        conn.execution_options(**{WRITE_OPTION: True})
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
         conn.commit()
@@ -140,30 +139,6 @@ def _runner_values(runner: RunnerRecord) -> dict[str, object]:
 
 class SQLStore(ConfigSQLMixin):
     """``Store`` on a SQLAlchemy engine (SQLite or PostgreSQL)."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self._engine = engine
-
-    @property
-    def engine(self) -> sa.Engine:
-        """The underlying engine (for migrations and diagnostics)."""
-        return self._engine
-
-    def close(self) -> None:
-        """Release pooled connections."""
-        self._engine.dispose()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        with self._engine.connect() as conn:
-            conn.execution_options(**{_WRITE: True})
-            with conn.begin():
-                yield conn
-
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
-        with self._engine.connect() as conn, conn.begin():
-            yield conn
 
     # subjects and API tokens
 

@@ -21,10 +21,10 @@ from runnerkit.server.storage.config_records import (
     HostTokenRecord,
     SCMIntegrationRecord,
 )
+from runnerkit.server.storage.connections import SQLConnections
 from runnerkit_proto.gitpod.v1 import identity_pb2, runner_pb2
 
 if TYPE_CHECKING:
-    import contextlib
     from collections.abc import Callable, Sequence
 
     from runnerkit.server.storage.base import SubjectRecord
@@ -125,16 +125,8 @@ def _for_update(conn: sa.Connection, stmt: sa.Select[Any]) -> sa.Select[Any]:
     return stmt.with_for_update() if conn.dialect.name == "postgresql" else stmt
 
 
-class ConfigSQLMixin:
+class ConfigSQLMixin(SQLConnections):
     """The ``ConfigStore`` methods of ``SQLStore``."""
-
-    if TYPE_CHECKING:
-
-        def _write(self) -> contextlib.AbstractContextManager[sa.Connection]:
-            raise NotImplementedError
-
-        def _read(self) -> contextlib.AbstractContextManager[sa.Connection]:
-            raise NotImplementedError
 
     # environment classes
 
