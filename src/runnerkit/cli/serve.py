@@ -66,12 +66,14 @@ def serve(
     the SCM hosts' REST APIs; --scm-api-url and --scm-web-url point hosts elsewhere.
     """
     try:
-        scm_url_overrides(SCM_API_URLS_ENV, scm_api_urls)
-        scm_url_overrides(SCM_WEB_URLS_ENV, scm_web_urls)
+        api_urls = scm_url_overrides(SCM_API_URLS_ENV, scm_api_urls)
+        web_urls = scm_url_overrides(SCM_WEB_URLS_ENV, scm_web_urls)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    from runnerkit.server.serve import run  # noqa: PLC0415 - keeps other commands fast to start
+    # Imported here: the server is slow to import and other commands need not pay for it.
+    from runnerkit.server.scm import SCMConfig  # noqa: PLC0415
+    from runnerkit.server.serve import run  # noqa: PLC0415
 
     path = resolve_db_path(db)
     path.parent.mkdir(parents=True, exist_ok=True)
-    run(path, host, port, scm_api_urls=scm_api_urls, scm_web_urls=scm_web_urls)
+    run(path, host, port, scm=SCMConfig(api_base_urls=api_urls, web_base_urls=web_urls))

@@ -17,19 +17,17 @@ import uvicorn
 
 from runnerkit.server.app import create_app
 from runnerkit.server.bootstrap import bootstrap_admin, build_services, open_sqlite
-from runnerkit.server.scm import SCMConfig
 from runnerkit.server.settings import (
     ADMIN_TOKEN_ENV,
     DEFAULT_HOST,
     DEFAULT_PORT,
-    SCM_API_URLS_ENV,
-    SCM_WEB_URLS_ENV,
-    scm_url_overrides,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
     from pathlib import Path
+
+    from runnerkit.server.scm import SCMConfig
 
 _GRACEFUL_SHUTDOWN_S = 10
 
@@ -81,8 +79,7 @@ def run(
     port: int = DEFAULT_PORT,
     *,
     echo: Callable[[str], None] | None = None,
-    scm_api_urls: Sequence[str] = (),
-    scm_web_urls: Sequence[str] = (),
+    scm: SCMConfig | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM.
 
@@ -91,15 +88,9 @@ def run(
         host: Interface to listen on.
         port: TCP port; 0 picks a free one (the printed URL has the real one).
         echo: Where the connection help goes; stdout (flushed) by default.
-        scm_api_urls: ``HOST=URL`` SCM REST API base overrides; they win over
-            ``RUNNERKIT_SCM_API_URLS``.
-        scm_web_urls: ``HOST=URL`` SCM web (OAuth) base overrides; they win over
-            ``RUNNERKIT_SCM_WEB_URLS``.
+        scm: How to reach SCM hosts (base URL overrides, see ``settings.scm_url_overrides``);
+            None for the URLs derived from each host.
     """
-    scm = SCMConfig(
-        api_base_urls=scm_url_overrides(SCM_API_URLS_ENV, scm_api_urls),
-        web_base_urls=scm_url_overrides(SCM_WEB_URLS_ENV, scm_web_urls),
-    )
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO,
