@@ -1,8 +1,10 @@
-"""The store interface of the reference server: records, queries and the ``Store`` Protocol.
+"""The store interface of the reference server: the ``Store`` Protocol.
 
-One interface, several backends (``sql.SQLStore`` serves SQLite and PostgreSQL). Every method
-is one transaction: it commits entirely or changes nothing. Times are integers, microseconds
-since the Unix epoch in UTC, so that both backends store and compare them exactly.
+One interface (``store.SQLStore`` serves SQLite and PostgreSQL). ``read()`` and ``write()``
+open a unit of work, a ``Transaction`` with every operation, that commits entirely or changes
+nothing; each method below is also one unit of work on its own. The records and queries live
+in ``records.py`` (re-exported here). Times are integers, microseconds since the Unix epoch in
+UTC, so that both backends store and compare them exactly.
 
 Backends raise ``AlreadyExistsError`` for a unique key that is taken and let other
 ``DomainError`` exceptions raised by callbacks (``update_runner``) pass through after rolling back.
@@ -10,84 +12,23 @@ Backends raise ``AlreadyExistsError`` for a unique key that is taken and let oth
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from runnerkit.server.domain.errors import AlreadyExistsError, NotFoundError
 from runnerkit.server.storage.config_records import ConfigStore
+from runnerkit.server.storage.records import (
+    PolicyRecord,
+    RunnerQuery,
+    RunnerRecord,
+    RunnerTokenRecord,
+    SubjectRecord,
+)
 
 if TYPE_CHECKING:
+    import contextlib
     from collections.abc import Callable, Sequence
 
-
-@dataclass(frozen=True)
-class SubjectRecord:
-    """An identity that holds bearer tokens: a user, a service account or a runner."""
-
-    id: str
-    principal: int
-    name: str
-    org_admin: bool = False
-    runner_creator: bool = False
-    group_ids: frozenset[str] = field(default_factory=frozenset)
-
-
-@dataclass(frozen=True)
-class RunnerRecord:
-    """A runner as stored: scalar columns plus the spec and status as serialized protobuf."""
-
-    id: str
-    name: str
-    kind: int
-    provider: int
-    runner_manager_id: str
-    creator_id: str
-    creator_principal: int
-    spec: bytes
-    status: bytes
-    public_key: bytes
-    wrapped_private_key: bytes
-    created_at: int
-    updated_at: int
-    metrics_password_sealed: bytes = b""
-
-
-@dataclass(frozen=True)
-class RunnerTokenRecord:
-    """A runner exchange token or logs token, by hash only."""
-
-    token_hash: str
-    runner_id: str
-    purpose: str
-    created_at: int
-    expires_at: int
-
-
-@dataclass(frozen=True)
-class PolicyRecord:
-    """A group's role on a runner."""
-
-    runner_id: str
-    group_id: str
-    role: int
-
-
-@dataclass(frozen=True)
-class RunnerQuery:
-    """Which runners ``list_runners`` returns: AND across fields, OR within one field.
-
-    Attributes:
-        visible_to: Restrict to runners this subject created or holds a policy on; None for
-            all (org admins).
-        creator_ids: Creator subject ids to match; empty matches all.
-        kinds: Runner kinds to match; empty matches all.
-        providers: Runner providers to match; empty matches all.
-    """
-
-    visible_to: SubjectRecord | None = None
-    creator_ids: Sequence[str] = ()
-    kinds: Sequence[int] = ()
-    providers: Sequence[int] = ()
+    from runnerkit.server.storage.transaction import Transaction
 
 
 class Store(ConfigStore, Protocol):
@@ -95,6 +36,14 @@ class Store(ConfigStore, Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+    def read(self) -> contextlib.AbstractContextManager[Transaction]:
+        """A read transaction: one consistent view for several operations."""
+        ...
+
+    def write(self) -> contextlib.AbstractContextManager[Transaction]:
+        """A write transaction: commits when the block ends, rolls back when it raises."""
         ...
 
     # subjects and API tokens

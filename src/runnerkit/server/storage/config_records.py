@@ -1,4 +1,4 @@
-"""Records, queries and the ``ConfigStore`` Protocol of the runner configuration.
+"""The ``ConfigStore`` Protocol of the runner configuration (records: ``records.py``).
 
 Environment classes, SCM integrations and host authentication tokens belong to a runner and go
 with it (foreign keys ``ON DELETE CASCADE``). Secrets are stored only sealed to the runner's
@@ -9,117 +9,20 @@ callbacks roll it back and pass through.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from runnerkit.server.storage.records import (
+    EnvironmentClassQuery,
+    EnvironmentClassRecord,
+    HostTokenQuery,
+    HostTokenRecord,
+    SCMChange,
+    SCMIntegrationQuery,
+    SCMIntegrationRecord,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-
-    from runnerkit.server.storage.base import SubjectRecord
-
-
-@dataclass(frozen=True)
-class EnvironmentClassRecord:
-    """An environment class; ``configuration`` is the ordered (key, value) pairs as given."""
-
-    id: str
-    runner_id: str
-    display_name: str
-    description: str
-    configuration: tuple[tuple[str, str], ...]
-    enabled: bool
-    created_at: int
-    updated_at: int
-
-
-@dataclass(frozen=True)
-class SCMIntegrationRecord:
-    """An SCM integration; ``host`` is normalised; the OAuth secret is sealed (or empty)."""
-
-    id: str
-    runner_id: str
-    scm_id: str
-    host: str
-    oauth_client_id: str | None
-    oauth_client_secret_sealed: bytes
-    issuer_url: str | None
-    pat: bool
-    virtual_directory: str | None
-    created_at: int
-    updated_at: int
-
-
-@dataclass(frozen=True)
-class HostTokenRecord:
-    """A host authentication token; the token values are sealed (refresh token may be empty)."""
-
-    id: str
-    runner_id: str
-    host: str
-    subject_id: str
-    subject_principal: int
-    source: int
-    token_sealed: bytes
-    refresh_token_sealed: bytes
-    expires_at: int | None
-    integration_id: str | None
-    scopes: tuple[str, ...]
-    created_at: int
-    updated_at: int
-
-
-@dataclass(frozen=True)
-class EnvironmentClassQuery:
-    """Which classes ``list_environment_classes`` returns: AND across fields, OR within one.
-
-    Attributes:
-        viewer: Only classes of runners this subject may use (creator or any policy); None
-            for all (org admins).
-        runner_ids: Runner ids to match; empty matches all.
-        runner_kinds: Kinds of the class's runner; empty matches all.
-        runner_providers: Providers of the class's runner; empty matches all.
-        enabled: Only enabled (True) or disabled (False) classes; None for both.
-    """
-
-    viewer: SubjectRecord | None = None
-    runner_ids: Sequence[str] = ()
-    runner_kinds: Sequence[int] = ()
-    runner_providers: Sequence[int] = ()
-    enabled: bool | None = None
-
-
-@dataclass(frozen=True)
-class SCMIntegrationQuery:
-    """Which integrations ``list_scm_integrations`` returns.
-
-    Attributes:
-        viewer: Only integrations of runners this subject may use; None for all.
-        runner_ids: Runner ids to match; empty matches all.
-    """
-
-    viewer: SubjectRecord | None = None
-    runner_ids: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class HostTokenQuery:
-    """Which tokens ``list_host_tokens`` returns (all set fields must match).
-
-    Attributes:
-        viewer: Only tokens this subject may see: all tokens of runners it administers, its own
-            tokens on runners it may use; None for all (org admins).
-        runner_id: The token's runner.
-        subject_id: The token's subject.
-        user_id: The token's subject, which must be a USER.
-    """
-
-    viewer: SubjectRecord | None = None
-    runner_id: str | None = None
-    subject_id: str | None = None
-    user_id: str | None = None
-
-
-SCMChange = tuple[SCMIntegrationRecord, "Sequence[int]"]
 
 
 class ConfigStore(Protocol):
@@ -198,6 +101,10 @@ class ConfigStore(Protocol):
 
     def get_host_token(self, token_id: str) -> HostTokenRecord | None:
         """A token, or None."""
+        ...
+
+    def find_host_token(self, runner_id: str, host: str, subject_id: str) -> HostTokenRecord | None:
+        """The subject's token for a runner and a normalised host (expired or not), or None."""
         ...
 
     def list_host_tokens(

@@ -1,6 +1,6 @@
 """SQLAlchemy Core tables of the runner configuration, on the shared ``tables.metadata``.
 
-Created by migration ``0002``; keep the two in step (a test compares them). Everything belongs
+Created by migration ``0002``; a test compares the two with Alembic's ``compare_metadata``. Everything belongs
 to a runner (``ON DELETE CASCADE``); a host token's link to its SCM integration is cleared
 when the integration goes (``ON DELETE SET NULL``). Indexes serve the keyset order
 ``(created_at, id)`` and the list filters.
@@ -28,6 +28,9 @@ environment_classes = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_environment_classes_order", "created_at", "id"),
+    sa.Index("ix_environment_classes_runner", "runner_id", "created_at", "id"),
+    sa.Index("ix_environment_classes_enabled", "enabled", "created_at", "id"),
 )
 
 scm_integrations = sa.Table(
@@ -44,6 +47,9 @@ scm_integrations = sa.Table(
     sa.Column("virtual_directory", sa.String(255), nullable=True),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("runner_id", "host", name="uq_scm_integrations_runner_host"),
+    sa.Index("ix_scm_integrations_order", "created_at", "id"),
+    sa.Index("ix_scm_integrations_runner", "runner_id", "created_at", "id"),
 )
 
 host_tokens = sa.Table(
@@ -63,8 +69,15 @@ host_tokens = sa.Table(
         sa.String(36),
         sa.ForeignKey("scm_integrations.id", ondelete="SET NULL"),
         nullable=True,
+        index=True,
     ),
     sa.Column("scopes", sa.Text, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint(
+        "runner_id", "host", "subject_id", name="uq_host_auth_tokens_runner_host_subject"
+    ),
+    sa.Index("ix_host_auth_tokens_order", "created_at", "id"),
+    sa.Index("ix_host_auth_tokens_runner", "runner_id", "created_at", "id"),
+    sa.Index("ix_host_auth_tokens_subject", "subject_id", "created_at", "id"),
 )

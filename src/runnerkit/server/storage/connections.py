@@ -1,46 +1,7 @@
-"""Transactions on a SQLAlchemy engine: what every part of ``SQLStore`` builds on."""
+"""What the engine set-up and the store agree on about connections."""
 
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    import sqlalchemy as sa
-
-# Execution option marking a write transaction (SQLite opens it with BEGIN IMMEDIATE).
+# Execution option marking a SQLAlchemy write transaction (SQLite opens it with BEGIN IMMEDIATE);
+# the migrations run with it. The store's own transactions emit their BEGIN themselves.
 WRITE_OPTION = "runnerkit_write"
-
-
-class SQLConnections:
-    """An engine plus one-transaction read and write scopes.
-
-    Args:
-        engine: The engine (see ``sql.create_engine``).
-    """
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self._engine = engine
-
-    @property
-    def engine(self) -> sa.Engine:
-        """The underlying engine (for migrations and diagnostics)."""
-        return self._engine
-
-    def close(self) -> None:
-        """Release pooled connections."""
-        self._engine.dispose()
-
-    @contextlib.contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        with self._engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
-
-    @contextlib.contextmanager
-    def _read(self) -> Iterator[sa.Connection]:
-        with self._engine.connect() as conn, conn.begin():
-            yield conn

@@ -1,39 +1,115 @@
-"""Keyset queries for ListRunners that walk an index in order, whatever the filters.
+"""Keyset queries for ListRunners that walk an index in order, whatever the filters and caller.
 
 A plain ``WHERE kind IN (a, b) ... ORDER BY created_at, id LIMIT n`` makes the database collect
 and sort every matching row after the position: the first page of a large list costs the most.
-Instead the query is split into *branches* whose union is the answer and each of which can be
-read in ``(created_at, id)`` order from one index — one per value of the first multi-valued
-filter, and, for callers who are not org admins, one for the runners they created and one for
-the runners their groups hold policies on. Each branch reads at most ``limit`` rows; the
-branches are merged in order and duplicates (a runner both created and shared) dropped. A page
-then costs ``O(branches * limit)`` rows wherever it starts. A filter with more than
-``MAX_DRIVING_VALUES`` values is not split (one sorted query is cheaper than that many).
+Instead the page is one statement, a ``UNION ALL`` of *branches* each of which is read in
+``(created_at, id)`` order from one index and limited to ``n`` rows:
+
+- one per value of the first multi-valued filter (a filter with more than
+  ``MAX_DRIVING_VALUES`` values stays one ``IN`` list: one sorted query beats that many);
+- for callers who are not org admins, the runners they created (``ix_runners_creator``) and,
+  per group they belong to, the runners the group holds a policy on, read from
+  ``ix_runner_policies_group_order`` ``(group_id, runner_created_at, runner_id)`` — so a page
+  costs the same with 50 policies or 20,000.
+
+The rows of the branches are merged in order and duplicates (a runner both created and shared)
+dropped: a page costs ``O(branches * limit)`` rows wherever it starts. Statements are built once
+per *shape* (which filters, how many values, how many groups) with bind parameters for the
+values, and cached.
 """
 
 from __future__ import annotations
 
-import heapq
+import functools
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from runnerkit.server.storage import tables as t
+from runnerkit.server.storage.records import RunnerRecord
+from runnerkit_proto.gitpod.v1 import runner_pb2
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
-    from runnerkit.server.storage.base import RunnerQuery
+    from runnerkit.server.storage.records import RunnerQuery, SubjectRecord
 
-_Clause = sa.ColumnElement[bool]
+ROLE_ADMIN = runner_pb2.RUNNER_ROLE_ADMIN
+
 # Above this many values a filter stays one IN (...) clause: one sorted query beats that many.
 MAX_DRIVING_VALUES = 16
+# The runner columns in RunnerRecord field order: ``RunnerRecord(*row)``.
+RUNNER_COLUMNS = tuple(t.runners.c[f.name] for f in fields(RunnerRecord))
+_CREATED_AT = [c.name for c in RUNNER_COLUMNS].index("created_at")
+_FILTERS = ("creator_id", "kind", "provider")
 
 
-def runner_branches(
+@dataclass(frozen=True)
+class _Shape:
+    counts: tuple[int, int, int]  # values per filter, in _FILTERS order
+    driving: int | None  # the filter split into one branch per value
+    visible: bool  # restricted to a non-admin caller
+    groups: int  # the caller's groups (when visible)
+    after: bool  # continues after a keyset position
+
+
+def _filter_clauses(shape: _Shape, skip: int | None) -> list[sa.ColumnElement[bool]]:
+    clauses = []
+    for i, (name, count) in enumerate(zip(_FILTERS, shape.counts, strict=True)):
+        if count and i != skip:
+            column = t.runners.c[name]
+            clauses.append(column.in_([sa.bindparam(f"f{i}_{j}") for j in range(count)]))
+    return clauses
+
+
+def _after_clause(created_at: sa.ColumnElement[Any], id_: sa.ColumnElement[Any]) -> Any:  # noqa: ANN401 - a SQL expression
+    return sa.tuple_(created_at, id_) > sa.tuple_(sa.bindparam("after_t"), sa.bindparam("after_id"))
+
+
+@functools.lru_cache(maxsize=512)
+def _page_statement(shape: _Shape) -> sa.Select[Any]:
+    r, p = t.runners, t.runner_policies
+    limit = sa.bindparam("lim")
+    branches: list[sa.Select[Any]] = []
+    # Branches read from the runners table: all runners, or those the caller created.
+    own: list[list[sa.ColumnElement[bool]]] = [[]]
+    if shape.visible:
+        own = [[r.c.creator_id == sa.bindparam("who")]]
+    if shape.driving is not None:
+        column = r.c[_FILTERS[shape.driving]]
+        count = shape.counts[shape.driving]
+        own = [
+            [*branch, column == sa.bindparam(f"f{shape.driving}_{j}")]
+            for branch in own
+            for j in range(count)
+        ]
+    for branch in own:
+        stmt = sa.select(*RUNNER_COLUMNS).where(*branch, *_filter_clauses(shape, shape.driving))
+        if shape.after:
+            stmt = stmt.where(_after_clause(r.c.created_at, r.c.id))
+        branches.append(stmt.order_by(r.c.created_at, r.c.id).limit(limit))
+    # Branches read from the policies of each of the caller's groups, in the runners' order.
+    for g in range(shape.groups if shape.visible else 0):
+        stmt = (
+            sa.select(*RUNNER_COLUMNS)
+            .select_from(p.join(r, r.c.id == p.c.runner_id))
+            .where(p.c.group_id == sa.bindparam(f"g{g}"), *_filter_clauses(shape, None))
+        )
+        if shape.after:
+            stmt = stmt.where(_after_clause(p.c.runner_created_at, p.c.runner_id))
+        branches.append(stmt.order_by(p.c.runner_created_at, p.c.runner_id).limit(limit))
+    if len(branches) == 1:
+        return branches[0]
+    parts = [sa.select(branch.subquery().c) for branch in branches]
+    union = sa.union_all(*parts).subquery()
+    return sa.select(*union.c)
+
+
+def runner_page(
     query: RunnerQuery, after: tuple[int, str] | None, limit: int
-) -> list[sa.Select[Any]]:
-    """The ordered, limited SELECTs whose merged union answers ``query`` from ``after`` on.
+) -> tuple[sa.Select[Any], dict[str, object]]:
+    """The statement (cached per shape) and parameters of a page of ``query``.
 
     Args:
         query: Filters and visibility.
@@ -41,58 +117,100 @@ def runner_branches(
         limit: Rows wanted.
 
     Returns:
-        One or more statements, each ordered by ``(created_at, id)`` and limited to ``limit``.
+        The statement, whose rows (runner columns in ``RunnerRecord`` order, possibly
+        duplicated and unordered across branches) ``merge_page`` turns into the page, and
+        its parameters.
     """
-    r = t.runners
-    common: list[_Clause] = []
-    filters: list[tuple[sa.Column[Any], Sequence[object]]] = [
-        (r.c.creator_id, query.creator_ids),
-        (r.c.kind, query.kinds),
-        (r.c.provider, query.providers),
-    ]
-    driving: tuple[sa.Column[Any], Sequence[object]] | None = None
-    for column, values in filters:
-        if 1 < len(values) <= MAX_DRIVING_VALUES and driving is None:
-            driving = (column, values)
-        elif values:
-            common.append(column.in_(list(values)))
+    values: list[Sequence[object]] = [query.creator_ids, query.kinds, query.providers]
+    driving = next(
+        (i for i, v in enumerate(values) if 1 < len(v) <= MAX_DRIVING_VALUES),
+        None,
+    )
+    who = query.visible_to
+    groups = sorted(who.group_ids) if who is not None else []
+    shape = _Shape(
+        counts=(len(values[0]), len(values[1]), len(values[2])),
+        driving=driving,
+        visible=who is not None,
+        groups=len(groups),
+        after=after is not None,
+    )
+    params: dict[str, object] = {"lim": limit}
+    for i, given in enumerate(values):
+        for j, value in enumerate(given):
+            params[f"f{i}_{j}"] = value
+    if who is not None:
+        params["who"] = who.id
+        for g, group in enumerate(groups):
+            params[f"g{g}"] = group
     if after is not None:
-        common.append(sa.tuple_(r.c.created_at, r.c.id) > sa.tuple_(*after))
-
-    branches: list[list[_Clause]] = [[]]
-    if query.visible_to is not None:
-        who = query.visible_to
-        branches = [[r.c.creator_id == who.id]]
-        if who.group_ids:
-            p = t.runner_policies
-            shared = sa.select(p.c.runner_id).where(p.c.group_id.in_(sorted(who.group_ids)))
-            branches.append([r.c.id.in_(shared)])
-    if driving is not None:
-        column, values = driving
-        branches = [[*branch, column == value] for branch in branches for value in values]
-    return [
-        sa.select(r).where(*common, *branch).order_by(r.c.created_at, r.c.id).limit(limit)
-        for branch in branches
-    ]
+        params["after_t"], params["after_id"] = after
+    return _page_statement(shape), params
 
 
-def merge_ordered(results: Iterable[Sequence[sa.Row[Any]]], limit: int) -> list[sa.Row[Any]]:
-    """Merge branch results (each ordered by ``(created_at, id)``), without duplicates.
+def merge_page(rows: Sequence[Sequence[Any]], limit: int) -> list[RunnerRecord]:
+    """The first ``limit`` distinct runners of the branches' rows, in ``(created_at, id)`` order.
 
     Args:
-        results: The rows of each branch.
+        rows: The rows ``runner_page``'s statement returned.
         limit: Rows wanted.
 
     Returns:
-        Up to ``limit`` distinct rows in ``(created_at, id)`` order.
+        The records.
     """
-    merged: list[sa.Row[Any]] = []
+    ordered = sorted(rows, key=lambda row: (row[_CREATED_AT], row[0]))
+    page: list[RunnerRecord] = []
     seen: set[str] = set()
-    for row in heapq.merge(*results, key=lambda row: (row.created_at, row.id)):
-        if row.id in seen:
+    for row in ordered:
+        if row[0] in seen:
             continue
-        seen.add(row.id)
-        merged.append(row)
-        if len(merged) == limit:
+        seen.add(row[0])
+        page.append(RunnerRecord(*row))
+        if len(page) == limit:
             break
-    return merged
+    return page
+
+
+def in_list(column: sa.ColumnElement[Any], prefix: str, count: int) -> sa.ColumnElement[bool]:
+    """``column IN (:prefix0, :prefix1, ...)`` with ``count`` named parameters."""
+    return column.in_([sa.bindparam(f"{prefix}{i}") for i in range(count)])
+
+
+def bind_list(params: dict[str, object], prefix: str, values: Sequence[object]) -> None:
+    """Set the parameters ``in_list(column, prefix, len(values))`` names."""
+    for i, value in enumerate(values):
+        params[f"{prefix}{i}"] = value
+
+
+def policy_exists(groups: int, *, admin_only: bool) -> sa.ColumnElement[bool]:
+    """A policy of one of the ``groups`` viewer groups (``:vg0``...) on ``t.runners``' row."""
+    p = t.runner_policies
+    stmt = sa.select(p.c.runner_id).where(
+        p.c.runner_id == t.runners.c.id, in_list(p.c.group_id, "vg", groups)
+    )
+    if admin_only:
+        stmt = stmt.where(p.c.role == ROLE_ADMIN)
+    return stmt.exists()
+
+
+def may_use(groups: int) -> sa.ColumnElement[bool]:
+    """The runner (``t.runners``) is one the viewer (``:viewer``) created or holds a policy on."""
+    mine = t.runners.c.creator_id == sa.bindparam("viewer")
+    return sa.or_(mine, policy_exists(groups, admin_only=False)) if groups else mine
+
+
+def bind_viewer(params: dict[str, object], viewer: SubjectRecord) -> None:
+    """Set ``:viewer`` and the ``:vg<i>`` group parameters of ``may_use``/``policy_exists``."""
+    params["viewer"] = viewer.id
+    bind_list(params, "vg", sorted(viewer.group_ids))
+
+
+def after_position(table: sa.Table) -> sa.ColumnElement[bool]:
+    """``(created_at, id) > (:after_t, :after_id)`` on ``table``."""
+    return _after_clause(table.c.created_at, table.c.id)  # type: ignore[no-any-return]
+
+
+def bind_after(params: dict[str, object], after: tuple[int, str] | None) -> None:
+    """Set the parameters of ``after_position`` (nothing on a first page)."""
+    if after is not None:
+        params["after_t"], params["after_id"] = after
