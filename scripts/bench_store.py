@@ -6,7 +6,7 @@ interleaved rounds (each round runs every workload once; medians over the rounds
 - ``SQLStore.get_runner`` against the same SELECT on a plain ``sqlite3`` connection (the floor);
 - ``SQLStore.subject_for_token`` (the read every request makes) against the same floor;
 - a non-admin's ListRunners page (25) when the caller's group holds 50 policies against the
-  same page when it holds 20,000 (the goal: ≤ 2×);
+  same page when it holds 20,000 (the goal: ≤ 2x);
 - an org admin's first page (25) with 1,000 runners against the same page with 100,000
   runners (the goal: the same cost).
 
@@ -25,14 +25,14 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from runnerkit.server.storage import open_store, sqlite_url
 from runnerkit.server.storage import tables as t
 from runnerkit.server.storage.base import RunnerQuery, SubjectRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    import sqlalchemy as sa
 
     from runnerkit.server.storage.sql import SQLStore
 
@@ -104,6 +104,11 @@ def _subject(store: SQLStore, n: int, group: str) -> SubjectRecord:
     return subject
 
 
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise SystemExit(f"bench_store: seeding went wrong: expected that {what}")
+
+
 def _median_us(samples: list[float]) -> float:
     return statistics.median(samples) * 1e6
 
@@ -134,26 +139,26 @@ def main() -> None:
         runner_id = _id(1, 77_777)
         raw = sqlite3.connect(big_path, check_same_thread=False)
         raw_sql = "SELECT * FROM runners WHERE id = ?"
-        raw_token_sql = (
+        raw_subject_sql = (
             "SELECT s.*, (SELECT group_concat(group_id) FROM subject_groups g"
             " WHERE g.subject_id = s.id) FROM api_tokens a JOIN subjects s"
             " ON s.id = a.subject_id WHERE a.token_hash = ?"
         )
         token_hash = f"{1:064x}"
-        assert big.get_runner(runner_id) is not None
-        assert raw.execute(raw_sql, (runner_id,)).fetchone() is not None
-        assert big.subject_for_token(token_hash) == user_few
+        _check(big.get_runner(runner_id) is not None, "the runner is there")
+        _check(raw.execute(raw_sql, (runner_id,)).fetchone() is not None, "sqlite3 finds it")
+        _check(big.subject_for_token(token_hash) == user_few, "the token finds its subject")
         pages = {
             "few": big.list_runners(RunnerQuery(visible_to=user_few), None, PAGE),
             "many": big.list_runners(RunnerQuery(visible_to=user_many), None, PAGE),
         }
-        assert all(len(rows) == PAGE for rows in pages.values()), "pages must be full"
+        _check(all(len(rows) == PAGE for rows in pages.values()), "pages are full")
 
         workloads: dict[str, Callable[[], object]] = {
             "sqlite3 SELECT runner (floor)": lambda: raw.execute(raw_sql, (runner_id,)).fetchone(),
             "SQLStore.get_runner": lambda: big.get_runner(runner_id),
             "sqlite3 SELECT token+subject+groups": lambda: raw.execute(
-                raw_token_sql, (token_hash,)
+                raw_subject_sql, (token_hash,)
             ).fetchone(),
             "SQLStore.subject_for_token": lambda: big.subject_for_token(token_hash),
             "non-admin page, 50 policies": lambda: big.list_runners(
@@ -165,7 +170,7 @@ def main() -> None:
             "admin page, 1,000 runners": lambda: small.list_runners(RunnerQuery(), None, PAGE),
             "admin page, 100,000 runners": lambda: big.list_runners(RunnerQuery(), None, PAGE),
         }
-        calls = {name: args.calls for name in workloads}
+        calls = dict.fromkeys(workloads, args.calls)
         for name in workloads:
             if "page" in name:
                 calls[name] = max(1, args.calls // 10)
@@ -205,7 +210,7 @@ def main() -> None:
         ),
     ]
     for label, top, bottom in ratios:
-        print(f"  {label:<38} {med[top] / med[bottom]:10.2f}×")
+        print(f"  {label:<38} {med[top] / med[bottom]:10.2f}x")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from nacl.exceptions import CryptoError
 
 from runnerkit.server import crypto
-from runnerkit.server.domain.access import Access, runner_access
+from runnerkit.server.domain.access import Access
 from runnerkit.server.domain.config_schema import schema_for
 from runnerkit.server.domain.errors import (
     InvalidArgumentError,
@@ -24,7 +24,7 @@ from runnerkit.server.domain.errors import (
 from runnerkit.server.domain.ids import parse_uuid
 from runnerkit.server.domain.validation import validate_environment_class, validate_scm_integration
 from runnerkit.server.pagination import fingerprint, page_size
-from runnerkit.server.service.runners import load_runner
+from runnerkit.server.service.runners import runner_access_in, runner_in
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
     from runnerkit.server.service import Services
     from runnerkit.server.storage.base import RunnerRecord, SubjectRecord
+    from runnerkit.server.storage.records import SCMIntegrationRecord
+    from runnerkit.server.storage.transaction import Transaction
     from runnerkit_proto.gitpod.v1 import pagination_pb2
 
 MAX_CONFIGURATION_ENTRIES = 100
@@ -109,12 +111,6 @@ def check_configuration_size(entries: Sequence[rc_pb2.FieldValue], field: str) -
         raise InvalidArgumentError(field, f"at most {MAX_CONFIGURATION_ENTRIES} entries")
 
 
-def access_to(svc: Services, subject: SubjectRecord, runner: RunnerRecord) -> Access:
-    """The caller's access to an existing runner."""
-    roles = [] if subject.org_admin else svc.store.roles_for(runner.id, sorted(subject.group_ids))
-    return runner_access(subject, runner.creator_id, roles)
-
-
 class OwnedRecord(Protocol):
     """A stored resource that belongs to a runner."""
 
@@ -128,7 +124,7 @@ _Owned = TypeVar("_Owned", bound=OwnedRecord)
 
 
 def load_owned(
-    svc: Services,
+    tx: Transaction,
     subject: SubjectRecord,
     raw_id: str,
     fetch: Callable[[str], _Owned | None],
@@ -136,20 +132,20 @@ def load_owned(
     field: str,
     need: Access,
     what: str,
-) -> tuple[_Owned, RunnerRecord]:
-    """A runner-owned resource and its runner, checking permission before existence.
+) -> tuple[_Owned, RunnerRecord, Access]:
+    """A runner-owned resource, its runner and the caller's access, permission before existence.
 
     Args:
-        svc: The services.
+        tx: The request's transaction.
         subject: The caller.
         raw_id: The request's id of the resource.
-        fetch: Reads the resource by its (parsed) id; None when it does not exist.
+        fetch: Reads the resource by its (parsed) id in ``tx``; None when it does not exist.
         field: The request field holding the id, for errors.
         need: The access the operation needs on the owning runner.
         what: The resource's kind, for messages (e.g. ``environment class``).
 
     Returns:
-        The resource and its runner.
+        The resource, its runner and the caller's access to the runner.
 
     Raises:
         InvalidArgumentError: ``raw_id`` is empty or not a UUID.
@@ -164,9 +160,10 @@ def load_owned(
             raise NotFoundError(f"{what} {resource_id} not found")
         raise PermissionDeniedError(f"permission denied on {what} {resource_id}")
     try:
-        return record, load_runner(svc, subject, record.runner_id, need)
+        runner, access = runner_access_in(tx, subject, record.runner_id, need)
     except NotFoundError:  # the runner went between the two reads
         raise NotFoundError(f"{what} {resource_id} not found") from None
+    return record, runner, access
 
 
 class PagedRequest(Protocol):
@@ -231,7 +228,8 @@ def get_runner_configuration_schema(
     svc: Services, subject: SubjectRecord, request: rc_pb2.GetRunnerConfigurationSchemaRequest
 ) -> rc_pb2.GetRunnerConfigurationSchemaResponse:
     """GetRunnerConfigurationSchema: the schema of the runner's provider (needs USER)."""
-    runner = load_runner(svc, subject, request.runner_id, Access.USER)
+    with svc.store.read() as tx:
+        runner = runner_in(tx, subject, request.runner_id, Access.USER)
     return rc_pb2.GetRunnerConfigurationSchemaResponse(schema=schema_for(runner.provider))
 
 
@@ -243,7 +241,9 @@ def validate_runner_configuration(
     runner_id = request.runner_id
     if which == "environment_class" and not runner_id:
         runner_id = request.environment_class.runner_id
-    runner = load_runner(svc, subject, runner_id, Access.USER)
+    with svc.store.read() as tx:
+        runner = runner_in(tx, subject, runner_id, Access.USER)
+        existing = _existing_scm(tx, runner, request)
     schema = schema_for(runner.provider)
     if which == "environment_class":
         ec = request.environment_class
@@ -257,23 +257,34 @@ def validate_runner_configuration(
         return rc_pb2.ValidateRunnerConfigurationResponse(environment_class=result)
     if which == "scm_integration":
         return rc_pb2.ValidateRunnerConfigurationResponse(
-            scm_integration=_validate_scm(svc, runner, request.scm_integration)
+            scm_integration=_validate_scm(svc, runner, request.scm_integration, existing)
         )
     raise InvalidArgumentError("config", "set environment_class or scm_integration")
+
+
+def _existing_scm(
+    tx: Transaction, runner: RunnerRecord, request: rc_pb2.ValidateRunnerConfigurationRequest
+) -> SCMIntegrationRecord | None:
+    """The runner's SCM integration a validation request names by ``id``, if it names one."""
+    scm = request.scm_integration
+    if request.WhichOneof("config") != "scm_integration" or not scm.id:
+        return None
+    integration_id = parse_uuid(scm.id, "scm_integration.id")
+    existing = tx.get_scm_integration(integration_id)
+    if existing is None or existing.runner_id != runner.id:
+        raise NotFoundError(f"SCM integration {integration_id} not found on runner {runner.id}")
+    return existing
 
 
 def _validate_scm(
     svc: Services,
     runner: RunnerRecord,
     scm: rc_pb2.ValidateRunnerConfigurationRequest.ValidateSCMIntegration,
+    existing: SCMIntegrationRecord | None,
 ) -> rc_pb2.SCMIntegrationValidationResult:
     secret_kind = scm.WhichOneof("oauth_client_secret")
     secret_set = bool(secret_kind and getattr(scm, secret_kind))
-    if scm.id:
-        integration_id = parse_uuid(scm.id, "scm_integration.id")
-        existing = svc.store.get_scm_integration(integration_id)
-        if existing is None or existing.runner_id != runner.id:
-            raise NotFoundError(f"SCM integration {integration_id} not found on runner {runner.id}")
+    if existing is not None:
         secret_set = secret_set or bool(existing.oauth_client_secret_sealed)
     result = validate_scm_integration(
         schema_for(runner.provider),

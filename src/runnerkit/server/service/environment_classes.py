@@ -23,13 +23,14 @@ from runnerkit.server.service.configuration import (
     next_token,
     reject_invalid_environment_class,
 )
-from runnerkit.server.service.runners import load_runner
+from runnerkit.server.service.runners import runner_in
 from runnerkit.server.storage.config_records import EnvironmentClassQuery, EnvironmentClassRecord
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
 
 if TYPE_CHECKING:
     from runnerkit.server.service import Services
     from runnerkit.server.storage.base import RunnerRecord, SubjectRecord
+    from runnerkit.server.storage.transaction import Transaction
 
 _WHAT = "environment class"
 _LIST = "ListEnvironmentClasses"
@@ -48,45 +49,47 @@ def environment_class_message(record: EnvironmentClassRecord) -> rc_pb2.Environm
 
 
 def _load(
-    svc: Services, subject: SubjectRecord, class_id: str, need: Access
+    tx: Transaction, subject: SubjectRecord, class_id: str, need: Access
 ) -> tuple[EnvironmentClassRecord, RunnerRecord]:
-    return load_owned(
-        svc,
+    record, runner, _ = load_owned(
+        tx,
         subject,
         class_id,
-        svc.store.get_environment_class,
+        tx.get_environment_class,
         field="environment_class_id",
         need=need,
         what=_WHAT,
     )
+    return record, runner
 
 
 def create_environment_class(
     svc: Services, subject: SubjectRecord, request: rc_pb2.CreateEnvironmentClassRequest
 ) -> rc_pb2.CreateEnvironmentClassResponse:
     """CreateEnvironmentClass: needs ADMIN; validated against the runner's schema; enabled."""
-    runner = load_runner(svc, subject, request.runner_id, Access.ADMIN)
-    check_configuration_size(request.configuration, "configuration")
-    reject_invalid_environment_class(
-        validate_environment_class(
-            schema_for(runner.provider),
+    with svc.store.write() as tx:  # permission check and insert in one transaction
+        runner = runner_in(tx, subject, request.runner_id, Access.ADMIN)
+        check_configuration_size(request.configuration, "configuration")
+        reject_invalid_environment_class(
+            validate_environment_class(
+                schema_for(runner.provider),
+                display_name=request.display_name,
+                description=request.description,
+                configuration=request.configuration,
+            )
+        )
+        now = svc.clock()
+        record = EnvironmentClassRecord(
+            id=new_id(),
+            runner_id=runner.id,
             display_name=request.display_name,
             description=request.description,
-            configuration=request.configuration,
+            configuration=tuple((e.key, e.value) for e in request.configuration),
+            enabled=True,
+            created_at=now,
+            updated_at=now,
         )
-    )
-    now = svc.clock()
-    record = EnvironmentClassRecord(
-        id=new_id(),
-        runner_id=runner.id,
-        display_name=request.display_name,
-        description=request.description,
-        configuration=tuple((e.key, e.value) for e in request.configuration),
-        enabled=True,
-        created_at=now,
-        updated_at=now,
-    )
-    svc.store.insert_environment_class(record)
+        tx.insert_environment_class(record)
     return rc_pb2.CreateEnvironmentClassResponse(id=record.id)
 
 
@@ -94,7 +97,8 @@ def get_environment_class(
     svc: Services, subject: SubjectRecord, request: rc_pb2.GetEnvironmentClassRequest
 ) -> rc_pb2.GetEnvironmentClassResponse:
     """GetEnvironmentClass: needs USER on the class's runner."""
-    record, _ = _load(svc, subject, request.environment_class_id, Access.USER)
+    with svc.store.read() as tx:
+        record, _ = _load(tx, subject, request.environment_class_id, Access.USER)
     return rc_pb2.GetEnvironmentClassResponse(environment_class=environment_class_message(record))
 
 
@@ -144,8 +148,6 @@ def update_environment_class(
     svc: Services, subject: SubjectRecord, request: rc_pb2.UpdateEnvironmentClassRequest
 ) -> rc_pb2.UpdateEnvironmentClassResponse:
     """UpdateEnvironmentClass: needs ADMIN; by presence; the result is validated again."""
-    record, runner = _load(svc, subject, request.environment_class_id, Access.ADMIN)
-    schema = schema_for(runner.provider)
 
     def change(current: EnvironmentClassRecord) -> EnvironmentClassRecord | None:
         updated = dataclasses.replace(
@@ -162,7 +164,7 @@ def update_environment_class(
             return None
         reject_invalid_environment_class(
             validate_environment_class(
-                schema,
+                schema_for(runner.provider),
                 display_name=updated.display_name,
                 description=updated.description,
                 configuration=[rc_pb2.FieldValue(key=k, value=v) for k, v in updated.configuration],
@@ -170,6 +172,8 @@ def update_environment_class(
         )
         return dataclasses.replace(updated, updated_at=max(svc.clock(), current.updated_at + 1))
 
-    if svc.store.update_environment_class(record.id, change) is None:
-        raise NotFoundError(f"{_WHAT} {record.id} not found")
+    with svc.store.write() as tx:  # permission check and change in one transaction
+        record, runner = _load(tx, subject, request.environment_class_id, Access.ADMIN)
+        if tx.update_environment_class(record.id, change) is None:
+            raise NotFoundError(f"{_WHAT} {record.id} not found")
     return rc_pb2.UpdateEnvironmentClassResponse()

@@ -19,12 +19,11 @@ from runnerkit.server.domain.runners import check_enum, check_text
 from runnerkit.server.domain.scm_catalog import normalize_host
 from runnerkit.server.domain.validation import check_host
 from runnerkit.server.service.configuration import (
-    access_to,
     keyset_start,
     load_owned,
     next_token,
 )
-from runnerkit.server.service.runners import load_runner, timestamp
+from runnerkit.server.service.runners import runner_access_in, timestamp
 from runnerkit.server.storage.config_records import HostTokenQuery, HostTokenRecord
 from runnerkit_proto.gitpod.v1 import identity_pb2
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
 
     from runnerkit.server.service import Services
     from runnerkit.server.storage.base import RunnerRecord, SubjectRecord
+    from runnerkit.server.storage.transaction import Transaction
 
 MAX_SCOPES = 100
 MAX_SCOPE = 255
@@ -85,9 +85,10 @@ def _seal(runner: RunnerRecord, value: str, field: str, *, required: bool = Fals
 
 
 def _owner(
-    svc: Services,
+    tx: Transaction,
     subject: SubjectRecord,
     runner: RunnerRecord,
+    access: Access,
     request: rc_pb2.CreateHostAuthenticationTokenRequest,
 ) -> tuple[str, int]:
     """The token's subject: ``subject``, else ``user_id`` (a USER), else the caller.
@@ -114,8 +115,8 @@ def _owner(
         stored_principal = subject.principal
     else:
         # Permission before existence: only runner admins may name another subject.
-        require(access_to(svc, subject, runner), Access.ADMIN, runner.id)
-        other = svc.store.get_subject(sid)
+        require(access, Access.ADMIN, runner.id)
+        other = tx.get_subject(sid)
         if other is None:
             raise NotFoundError(f"subject {sid} not found")
         stored_principal = other.principal
@@ -130,50 +131,53 @@ def create_host_authentication_token(
     request: rc_pb2.CreateHostAuthenticationTokenRequest,
 ) -> rc_pb2.CreateHostAuthenticationTokenResponse:
     """CreateHostAuthenticationToken: USER for one's own token, ADMIN for another's."""
-    runner = load_runner(svc, subject, request.runner_id, Access.USER)
-    owner_id, owner_principal = _owner(svc, subject, runner, request)
-    check_text(request.host, "host", 255, required=True)
-    host = normalize_host(request.host)
-    problem = check_host(host)
-    if problem is not None:
-        raise InvalidArgumentError("host", problem)
-    source = check_enum(
-        rc_pb2.HostAuthenticationTokenSource, request.source, "source", allow_unspecified=True
-    )
-    integration_id = (
-        parse_uuid(request.integration_id, "integration_id") if request.integration_id else None
-    )
-    now = svc.clock()
-    record = HostTokenRecord(
-        id=new_id(),
-        runner_id=runner.id,
-        host=host,
-        subject_id=owner_id,
-        subject_principal=owner_principal,
-        source=source,
-        token_sealed=_seal(runner, request.token, "token", required=True),
-        refresh_token_sealed=_seal(runner, request.refresh_token, "refresh_token"),
-        expires_at=(
-            _micros(request.expires_at, "expires_at") if request.HasField("expires_at") else None
-        ),
-        integration_id=integration_id,
-        scopes=_scopes(request.scopes, "scopes"),
-        created_at=now,
-        updated_at=now,
-    )
-    svc.store.insert_host_token(record)
+    with svc.store.write() as tx:  # permission check and insert in one transaction
+        runner, access = runner_access_in(tx, subject, request.runner_id, Access.USER)
+        owner_id, owner_principal = _owner(tx, subject, runner, access, request)
+        check_text(request.host, "host", 255, required=True)
+        host = normalize_host(request.host)
+        problem = check_host(host)
+        if problem is not None:
+            raise InvalidArgumentError("host", problem)
+        source = check_enum(
+            rc_pb2.HostAuthenticationTokenSource, request.source, "source", allow_unspecified=True
+        )
+        integration_id = (
+            parse_uuid(request.integration_id, "integration_id") if request.integration_id else None
+        )
+        now = svc.clock()
+        record = HostTokenRecord(
+            id=new_id(),
+            runner_id=runner.id,
+            host=host,
+            subject_id=owner_id,
+            subject_principal=owner_principal,
+            source=source,
+            token_sealed=_seal(runner, request.token, "token", required=True),
+            refresh_token_sealed=_seal(runner, request.refresh_token, "refresh_token"),
+            expires_at=(
+                _micros(request.expires_at, "expires_at")
+                if request.HasField("expires_at")
+                else None
+            ),
+            integration_id=integration_id,
+            scopes=_scopes(request.scopes, "scopes"),
+            created_at=now,
+            updated_at=now,
+        )
+        tx.insert_host_token(record)
     return rc_pb2.CreateHostAuthenticationTokenResponse(token=host_token_message(record))
 
 
 def _load(
-    svc: Services, subject: SubjectRecord, token_id: str
+    tx: Transaction, subject: SubjectRecord, token_id: str
 ) -> tuple[HostTokenRecord, RunnerRecord]:
     """A token the caller may manage: its own (USER on the runner) or any (runner ADMIN)."""
-    record, runner = load_owned(
-        svc, subject, token_id, svc.store.get_host_token, field="id", need=Access.USER, what=_WHAT
+    record, runner, access = load_owned(
+        tx, subject, token_id, tx.get_host_token, field="id", need=Access.USER, what=_WHAT
     )
     if record.subject_id != subject.id:
-        require(access_to(svc, subject, runner), Access.ADMIN, runner.id)
+        require(access, Access.ADMIN, runner.id)
     return record, runner
 
 
@@ -181,7 +185,8 @@ def get_host_authentication_token(
     svc: Services, subject: SubjectRecord, request: rc_pb2.GetHostAuthenticationTokenRequest
 ) -> rc_pb2.GetHostAuthenticationTokenResponse:
     """GetHostAuthenticationToken: the owner (USER) or a runner ADMIN."""
-    record, _ = _load(svc, subject, request.id)
+    with svc.store.read() as tx:
+        record, _ = _load(tx, subject, request.id)
     return rc_pb2.GetHostAuthenticationTokenResponse(token=host_token_message(record))
 
 
@@ -217,32 +222,37 @@ def update_host_authentication_token(
     A present ``token`` must not be empty; a present empty ``refresh_token`` removes it; a
     non-empty ``scopes`` list replaces the scopes (an empty one leaves them).
     """
-    record, runner = _load(svc, subject, request.id)
-    token = (
-        _seal(runner, request.token, "token", required=True) if request.HasField("token") else None
-    )
-    refresh = (
-        _seal(runner, request.refresh_token, "refresh_token")
-        if request.HasField("refresh_token")
-        else None
-    )
-    expires = _micros(request.expires_at, "expires_at") if request.HasField("expires_at") else None
-    scopes = _scopes(request.scopes, "scopes") if request.scopes else None
-
-    def change(current: HostTokenRecord) -> HostTokenRecord | None:
-        updated = dataclasses.replace(
-            current,
-            token_sealed=current.token_sealed if token is None else token,
-            refresh_token_sealed=current.refresh_token_sealed if refresh is None else refresh,
-            expires_at=current.expires_at if expires is None else expires,
-            scopes=current.scopes if scopes is None else scopes,
+    with svc.store.write() as tx:  # permission check and change in one transaction
+        record, runner = _load(tx, subject, request.id)
+        token = (
+            _seal(runner, request.token, "token", required=True)
+            if request.HasField("token")
+            else None
         )
-        if updated == current:
-            return None
-        return dataclasses.replace(updated, updated_at=max(svc.clock(), current.updated_at + 1))
+        refresh = (
+            _seal(runner, request.refresh_token, "refresh_token")
+            if request.HasField("refresh_token")
+            else None
+        )
+        expires = (
+            _micros(request.expires_at, "expires_at") if request.HasField("expires_at") else None
+        )
+        scopes = _scopes(request.scopes, "scopes") if request.scopes else None
 
-    if svc.store.update_host_token(record.id, change) is None:
-        raise NotFoundError(f"{_WHAT} {record.id} not found")
+        def change(current: HostTokenRecord) -> HostTokenRecord | None:
+            updated = dataclasses.replace(
+                current,
+                token_sealed=current.token_sealed if token is None else token,
+                refresh_token_sealed=current.refresh_token_sealed if refresh is None else refresh,
+                expires_at=current.expires_at if expires is None else expires,
+                scopes=current.scopes if scopes is None else scopes,
+            )
+            if updated == current:
+                return None
+            return dataclasses.replace(updated, updated_at=max(svc.clock(), current.updated_at + 1))
+
+        if tx.update_host_token(record.id, change) is None:
+            raise NotFoundError(f"{_WHAT} {record.id} not found")
     return rc_pb2.UpdateHostAuthenticationTokenResponse()
 
 
@@ -250,7 +260,8 @@ def delete_host_authentication_token(
     svc: Services, subject: SubjectRecord, request: rc_pb2.DeleteHostAuthenticationTokenRequest
 ) -> rc_pb2.DeleteHostAuthenticationTokenResponse:
     """DeleteHostAuthenticationToken: the owner (USER) or a runner ADMIN."""
-    record, _ = _load(svc, subject, request.id)
-    if not svc.store.delete_host_token(record.id):
-        raise NotFoundError(f"{_WHAT} {record.id} not found")
+    with svc.store.write() as tx:
+        record, _ = _load(tx, subject, request.id)
+        if not tx.delete_host_token(record.id):
+            raise NotFoundError(f"{_WHAT} {record.id} not found")
     return rc_pb2.DeleteHostAuthenticationTokenResponse()

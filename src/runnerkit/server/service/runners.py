@@ -25,6 +25,7 @@ from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
 if TYPE_CHECKING:
     from runnerkit.server.service import Services
     from runnerkit.server.storage.base import SubjectRecord
+    from runnerkit.server.storage.transaction import Transaction
 
 EXCHANGE_TOKEN_TTL = 24 * 3600 * MICROS
 LOGS_TOKEN_TTL = 3600 * MICROS
@@ -58,19 +59,19 @@ def runner_message(record: RunnerRecord) -> runner_pb2.Runner:
     return runner
 
 
-def load_runner(
-    svc: Services, subject: SubjectRecord, runner_id: str, need: Access
-) -> RunnerRecord:
-    """Fetch a runner the caller needs ``need`` access to; permission is checked first.
+def runner_access_in(
+    tx: Transaction, subject: SubjectRecord, runner_id: str, need: Access
+) -> tuple[RunnerRecord, Access]:
+    """A runner the caller needs ``need`` access to, and the caller's access; permission first.
 
     Args:
-        svc: The services.
+        tx: The request's transaction.
         subject: The caller.
         runner_id: The request's ``runner_id``.
         need: The access the operation needs.
 
     Returns:
-        The runner.
+        The runner and the caller's access to it (at least ``need``).
 
     Raises:
         InvalidArgumentError: ``runner_id`` is empty or malformed.
@@ -79,12 +80,39 @@ def load_runner(
         NotFoundError: The runner does not exist.
     """
     rid = parse_uuid(runner_id, "runner_id")
-    record = svc.store.get_runner(rid)
-    roles = [] if subject.org_admin else svc.store.roles_for(rid, sorted(subject.group_ids))
-    require(runner_access(subject, record.creator_id if record else None, roles), need, rid)
+    record = tx.get_runner(rid)
+    creator_id = record.creator_id if record else None
+    # Org admins and creators hold ADMIN whatever the policies say: no need to read them.
+    if subject.org_admin or (creator_id is not None and creator_id == subject.id):
+        roles: list[int] = []
+    else:
+        roles = tx.roles_for(rid, sorted(subject.group_ids))
+    access = runner_access(subject, creator_id, roles)
+    require(access, need, rid)
     if record is None:
         raise NotFoundError(f"runner {rid} not found")
-    return record
+    return record, access
+
+
+def runner_in(
+    tx: Transaction, subject: SubjectRecord, runner_id: str, need: Access
+) -> RunnerRecord:
+    """Like :func:`runner_access_in`, the runner only."""
+    return runner_access_in(tx, subject, runner_id, need)[0]
+
+
+def load_runner(
+    svc: Services, subject: SubjectRecord, runner_id: str, need: Access
+) -> RunnerRecord:
+    """:func:`runner_in` in a read transaction of its own (for callers without one).
+
+    Raises:
+        InvalidArgumentError: ``runner_id`` is empty or malformed.
+        PermissionDeniedError: The caller lacks ``need``.
+        NotFoundError: The runner does not exist.
+    """
+    with svc.store.read() as tx:
+        return runner_in(tx, subject, runner_id, need)
 
 
 def _new_runner_token(svc: Services, runner_id: str, purpose: str) -> tuple[str, RunnerTokenRecord]:
@@ -141,7 +169,8 @@ def get_runner(
     svc: Services, subject: SubjectRecord, request: runner_pb2.GetRunnerRequest
 ) -> runner_pb2.GetRunnerResponse:
     """GetRunner: needs USER."""
-    record = load_runner(svc, subject, request.runner_id, Access.USER)
+    with svc.store.read() as tx:
+        record = runner_in(tx, subject, request.runner_id, Access.USER)
     return runner_pb2.GetRunnerResponse(runner=runner_message(record))
 
 
@@ -205,7 +234,6 @@ def update_runner(
     svc: Services, subject: SubjectRecord, request: runner_pb2.UpdateRunnerRequest
 ) -> runner_pb2.UpdateRunnerResponse:
     """UpdateRunner: partial update by presence; ``updated_at`` moves only on a change."""
-    record = load_runner(svc, subject, request.runner_id, Access.ADMIN)
 
     def change(current: RunnerRecord) -> RunnerRecord | None:
         update = apply_update(
@@ -246,8 +274,10 @@ def update_runner(
             updated_at=max(svc.clock(), current.updated_at + 1),
         )
 
-    if svc.store.update_runner(record.id, change) is None:
-        raise NotFoundError(f"runner {record.id} not found")
+    with svc.store.write() as tx:  # permission check and change in one transaction
+        record = runner_in(tx, subject, request.runner_id, Access.ADMIN)
+        if tx.update_runner(record.id, change) is None:
+            raise NotFoundError(f"runner {record.id} not found")
     return runner_pb2.UpdateRunnerResponse()
 
 
@@ -255,9 +285,10 @@ def delete_runner(
     svc: Services, subject: SubjectRecord, request: runner_pb2.DeleteRunnerRequest
 ) -> runner_pb2.DeleteRunnerResponse:
     """DeleteRunner: the runner and all it owns, at once (``force`` changes nothing here)."""
-    record = load_runner(svc, subject, request.runner_id, Access.ADMIN)
-    if not svc.store.delete_runner(record.id):
-        raise NotFoundError(f"runner {record.id} not found")
+    with svc.store.write() as tx:
+        record = runner_in(tx, subject, request.runner_id, Access.ADMIN)
+        if not tx.delete_runner(record.id):
+            raise NotFoundError(f"runner {record.id} not found")
     return runner_pb2.DeleteRunnerResponse()
 
 
@@ -265,9 +296,10 @@ def create_runner_token(
     svc: Services, subject: SubjectRecord, request: runner_pb2.CreateRunnerTokenRequest
 ) -> runner_pb2.CreateRunnerTokenResponse:
     """CreateRunnerToken: a new single-use exchange token, valid 24 h."""
-    record = load_runner(svc, subject, request.runner_id, Access.ADMIN)
-    token, token_record = _new_runner_token(svc, record.id, EXCHANGE)
-    svc.store.insert_runner_token(token_record)
+    with svc.store.write() as tx:
+        record = runner_in(tx, subject, request.runner_id, Access.ADMIN)
+        token, token_record = _new_runner_token(svc, record.id, EXCHANGE)
+        tx.insert_runner_token(token_record)
     return runner_pb2.CreateRunnerTokenResponse(exchange_token=token)
 
 
@@ -275,7 +307,8 @@ def create_runner_logs_token(
     svc: Services, subject: SubjectRecord, request: runner_pb2.CreateRunnerLogsTokenRequest
 ) -> runner_pb2.CreateRunnerLogsTokenResponse:
     """CreateRunnerLogsToken: an access token for the runner's logs, valid one hour."""
-    record = load_runner(svc, subject, request.runner_id, Access.ADMIN)
-    token, token_record = _new_runner_token(svc, record.id, LOGS)
-    svc.store.insert_runner_token(token_record)
+    with svc.store.write() as tx:
+        record = runner_in(tx, subject, request.runner_id, Access.ADMIN)
+        token, token_record = _new_runner_token(svc, record.id, LOGS)
+        tx.insert_runner_token(token_record)
     return runner_pb2.CreateRunnerLogsTokenResponse(access_token=token)

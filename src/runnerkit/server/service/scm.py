@@ -44,8 +44,13 @@ from runnerkit.server.scm.search_tokens import (
     last_page,
     search_page_size,
 )
-from runnerkit.server.service.runners import load_runner
-from runnerkit.server.service.scm_calls import open_host_call, require_host_call
+from runnerkit.server.service.runners import runner_in
+from runnerkit.server.service.scm_calls import (
+    HostTokenLookup,
+    look_up_host_token,
+    open_host_call,
+    require_host_call,
+)
 from runnerkit_proto.gitpod.v1 import agent_pb2, runner_pb2
 
 if TYPE_CHECKING:
@@ -54,6 +59,7 @@ if TYPE_CHECKING:
     from runnerkit.server.service import Services
     from runnerkit.server.service.scm_calls import HostCall
     from runnerkit.server.storage.base import RunnerRecord, SubjectRecord
+    from runnerkit.server.storage.transaction import Transaction
 
 _ORGS = "ListSCMOrganizations"
 _STATES = {
@@ -67,9 +73,11 @@ _HOST = re.compile(
 )
 
 
-def _optional_runner(svc: Services, subject: SubjectRecord, runner_id: str) -> RunnerRecord | None:
+def _optional_runner(
+    tx: Transaction, subject: SubjectRecord, runner_id: str
+) -> RunnerRecord | None:
     """The runner named by an optional ``runner_id`` (USER access needed), or None."""
-    return load_runner(svc, subject, runner_id, Access.USER) if runner_id else None
+    return runner_in(tx, subject, runner_id, Access.USER) if runner_id else None
 
 
 def check_host(value: str, field: str) -> str:
@@ -96,16 +104,20 @@ def parse_context_url_op(
     svc: Services, subject: SubjectRecord, request: runner_pb2.ParseContextURLRequest
 ) -> runner_pb2.ParseContextURLResponse:
     """ParseContextURL: offline parsing for the known SCMs (with a runner: USER on it)."""
-    runner = _optional_runner(svc, subject, request.runner_id)
-    check_text(request.context_url, "context_url", MAX_URL, required=True)
-    integrations = svc.store.scm_integrations_of_runner(runner.id) if runner else []
-    hosts = {i.host: i.scm_id for i in integrations}
-    try:
-        parsed = parse_context_url(request.context_url, integration_hosts=hosts)
-    except ContextURLError as exc:
-        raise InvalidArgumentError("context_url", str(exc)) from exc
-    if runner is not None and parsed.scm_id in SUPPORTED_SCMS:
-        call = open_host_call(svc, subject, runner, parsed.git.host, scm_id=parsed.scm_id)
+    lookup: HostTokenLookup | None = None
+    with svc.store.read() as tx:
+        runner = _optional_runner(tx, subject, request.runner_id)
+        check_text(request.context_url, "context_url", MAX_URL, required=True)
+        integrations = tx.scm_integrations_of_runner(runner.id) if runner else []
+        hosts = {i.host: i.scm_id for i in integrations}
+        try:
+            parsed = parse_context_url(request.context_url, integration_hosts=hosts)
+        except ContextURLError as exc:
+            raise InvalidArgumentError("context_url", str(exc)) from exc
+        if runner is not None and parsed.scm_id in SUPPORTED_SCMS:
+            lookup = look_up_host_token(tx, subject, runner, parsed.git.host, integrations)
+    if runner is not None and lookup is not None:
+        call = open_host_call(svc, runner, lookup, scm_id=parsed.scm_id)
         if call is not None:
             _enrich(call, parsed)
     return parsed
@@ -148,15 +160,16 @@ def check_authentication_for_host_op(
     svc: Services, subject: SubjectRecord, request: runner_pb2.CheckAuthenticationForHostRequest
 ) -> runner_pb2.CheckAuthenticationForHostResponse:
     """CheckAuthenticationForHost: always answers; unknown hosts get no support blocks."""
-    runner = _optional_runner(svc, subject, request.runner_id)
-    check_text(request.host, "host", MAX_URL, required=True)
-    integrations = [
-        SCMIntegrationView(i.scm_id, i.host, i.oauth_client_id, i.pat, i.issuer_url)
-        for i in (svc.store.scm_integrations_of_runner(runner.id) if runner else [])
-    ]
-    authenticated = svc.store.has_unexpired_host_token(
-        runner.id if runner else None, normalize_host(request.host), subject.id, svc.clock()
-    )
+    with svc.store.read() as tx:
+        runner = _optional_runner(tx, subject, request.runner_id)
+        check_text(request.host, "host", MAX_URL, required=True)
+        integrations = [
+            SCMIntegrationView(i.scm_id, i.host, i.oauth_client_id, i.pat, i.issuer_url)
+            for i in (tx.scm_integrations_of_runner(runner.id) if runner else [])
+        ]
+        authenticated = tx.has_unexpired_host_token(
+            runner.id if runner else None, normalize_host(request.host), subject.id, svc.clock()
+        )
     return check_authentication_for_host(
         request.host, integrations=integrations, authenticated=authenticated
     )
@@ -166,15 +179,18 @@ def check_repository_access(
     svc: Services, subject: SubjectRecord, request: runner_pb2.CheckRepositoryAccessRequest
 ) -> runner_pb2.CheckRepositoryAccessResponse:
     """CheckRepositoryAccess: whether the caller's host token can read the repository."""
-    runner = load_runner(svc, subject, request.runner_id, Access.USER)
-    url = check_text(request.repository_url, "repository_url", MAX_URL, required=True)
-    hosts = {i.host: i.scm_id for i in svc.store.scm_integrations_of_runner(runner.id)}
-    try:
-        parsed = parse_context_url(url, integration_hosts=hosts)
-    except ContextURLError as exc:
-        raise InvalidArgumentError("repository_url", str(exc)) from exc
-    git = parsed.git
-    call = require_host_call(svc, subject, runner, git.host)
+    with svc.store.read() as tx:
+        runner = runner_in(tx, subject, request.runner_id, Access.USER)
+        url = check_text(request.repository_url, "repository_url", MAX_URL, required=True)
+        integrations = tx.scm_integrations_of_runner(runner.id)
+        hosts = {i.host: i.scm_id for i in integrations}
+        try:
+            parsed = parse_context_url(url, integration_hosts=hosts)
+        except ContextURLError as exc:
+            raise InvalidArgumentError("repository_url", str(exc)) from exc
+        git = parsed.git
+        lookup = look_up_host_token(tx, subject, runner, git.host, integrations)
+    call = require_host_call(svc, runner, lookup)
     result = call.run(lambda a, t: a.check_repository_access(t, git.owner, git.repo))
     return runner_pb2.CheckRepositoryAccessResponse(
         has_access=result.has_access, error_message=result.error_message
@@ -185,18 +201,20 @@ def list_scm_organizations(
     svc: Services, subject: SubjectRecord, request: runner_pb2.ListSCMOrganizationsRequest
 ) -> runner_pb2.ListSCMOrganizationsResponse:
     """ListSCMOrganizations: one page of the caller's organisations on the host."""
-    runner = load_runner(svc, subject, request.runner_id, Access.USER)
-    host = check_host(request.scm_host, "scm_host")
-    query = check_text(request.query, "query", MAX_NAME)
-    size = page_size(request.pagination)
-    fp = fingerprint(request, subject.id)
-    position = svc.page_tokens.decode(request.pagination.token, _ORGS, fp)
-    page = 1
-    if position is not None:
-        if len(position) != 1 or not isinstance(position[0], int) or position[0] < 1:
-            raise InvalidArgumentError("pagination.token", "invalid page token")
-        page = position[0]
-    call = require_host_call(svc, subject, runner, host)
+    with svc.store.read() as tx:
+        runner = runner_in(tx, subject, request.runner_id, Access.USER)
+        host = check_host(request.scm_host, "scm_host")
+        query = check_text(request.query, "query", MAX_NAME)
+        size = page_size(request.pagination)
+        fp = fingerprint(request, subject.id)
+        position = svc.page_tokens.decode(request.pagination.token, _ORGS, fp)
+        page = 1
+        if position is not None:
+            if len(position) != 1 or not isinstance(position[0], int) or position[0] < 1:
+                raise InvalidArgumentError("pagination.token", "invalid page token")
+            page = position[0]
+        lookup = look_up_host_token(tx, subject, runner, host)
+    call = require_host_call(svc, runner, lookup)
     found = call.run(lambda a, t: a.list_organizations(t, query=query, page=page, per_page=size))
     response = runner_pb2.ListSCMOrganizationsResponse(
         organizations=[
@@ -215,22 +233,26 @@ def search_repositories(
     svc: Services, subject: SubjectRecord, request: runner_pb2.SearchRepositoriesRequest
 ) -> runner_pb2.SearchRepositoriesResponse:
     """SearchRepositories: one page from ``scm_host``, or from the first host with a token."""
-    runner = load_runner(svc, subject, request.runner_id, Access.USER)
-    search = check_text(request.search_string, "search_string", MAX_URL)
-    check_enum(runner_pb2.SearchMode, request.search_mode, "search_mode", allow_unspecified=True)
-    size = search_page_size(request.pagination.page_size, request.limit)
-    page = decode_page(request.pagination.token)
-    mode: SearchMode = (
-        "native" if request.search_mode == runner_pb2.SEARCH_MODE_NATIVE else "keyword"
-    )
-    if request.scm_host:
-        host = check_host(request.scm_host, "scm_host")
-    else:
-        hosts = svc.store.host_token_hosts(runner.id, subject.id, svc.clock())
-        if not hosts:
-            return runner_pb2.SearchRepositoriesResponse()
-        host = hosts[0]
-    call = require_host_call(svc, subject, runner, host)
+    with svc.store.read() as tx:
+        runner = runner_in(tx, subject, request.runner_id, Access.USER)
+        search = check_text(request.search_string, "search_string", MAX_URL)
+        check_enum(
+            runner_pb2.SearchMode, request.search_mode, "search_mode", allow_unspecified=True
+        )
+        size = search_page_size(request.pagination.page_size, request.limit)
+        page = decode_page(request.pagination.token)
+        mode: SearchMode = (
+            "native" if request.search_mode == runner_pb2.SEARCH_MODE_NATIVE else "keyword"
+        )
+        if request.scm_host:
+            host = check_host(request.scm_host, "scm_host")
+        else:
+            hosts = tx.host_token_hosts(runner.id, subject.id, svc.clock())
+            if not hosts:
+                return runner_pb2.SearchRepositoriesResponse()
+            host = hosts[0]
+        lookup = look_up_host_token(tx, subject, runner, host)
+    call = require_host_call(svc, runner, lookup)
     found = call.run(
         lambda a, t: a.search_repositories(t, search=search, mode=mode, page=page, per_page=size)
     )

@@ -1,8 +1,10 @@
 """Calling an SCM host with the caller's host token: look-up, unsealing, OAuth refresh, retry.
 
-:func:`open_host_call` finds the caller's host authentication token for a runner and a
-(normalised) host, picks the SCM (the runner's SCM integration for the host, else the public
-default hosts) and its adapter, and unseals the token with the runner's private key (itself
+:func:`look_up_host_token` reads, in the request's transaction, the caller's host
+authentication token for a runner and a (normalised) host (one look-up by the unique key) and
+the runner's SCM integrations. After the transaction (no SCM call runs inside one),
+:func:`open_host_call` picks the SCM (the runner's SCM integration for the host, else the
+public default hosts) and its adapter, and unseals the token with the runner's private key (itself
 wrapped by the master key). :meth:`HostCall.run` calls the adapter with the token.
 
 Refresh: a token that expires within a minute (``scm.needs_refresh``) is refreshed before use
@@ -29,7 +31,6 @@ from runnerkit.server.domain.errors import FailedPreconditionError
 from runnerkit.server.domain.scm_catalog import default_scm_for_host, normalize_host
 from runnerkit.server.scm import SCMAuthRequiredError, needs_refresh, supports_refresh
 from runnerkit.server.service import MICROS
-from runnerkit.server.storage.config_records import HostTokenQuery
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,10 +39,13 @@ if TYPE_CHECKING:
     from runnerkit.server.service import Services
     from runnerkit.server.storage.base import RunnerRecord, SubjectRecord
     from runnerkit.server.storage.config_records import HostTokenRecord, SCMIntegrationRecord
+    from runnerkit.server.storage.transaction import Transaction
 
 __all__ = [
     "HostCall",
+    "HostTokenLookup",
     "find_host_token",
+    "look_up_host_token",
     "missing_token",
     "open_host_call",
     "require_host_call",
@@ -49,7 +53,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_PAGE = 100
 _log = logging.getLogger("runnerkit.server.scm")
 
 
@@ -74,18 +77,52 @@ def find_host_token(
         host: The normalised host.
 
     Returns:
-        The record; at most one exists per (runner, host, subject).
+        The record: one look-up by the unique key (runner, host, subject).
     """
-    query = HostTokenQuery(runner_id=runner_id, subject_id=subject_id)
-    after: tuple[int, str] | None = None
-    while True:
-        rows = svc.store.list_host_tokens(query, after, _PAGE)
-        for row in rows:
-            if row.host == host:
-                return row
-        if len(rows) < _PAGE:
-            return None
-        after = (rows[-1].created_at, rows[-1].id)
+    return svc.store.find_host_token(runner_id, host, subject_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class HostTokenLookup:
+    """What a call to a host needs from the store, read in the request's transaction.
+
+    Attributes:
+        host: The normalised host.
+        record: The caller's token for the runner and host, or None.
+        integrations: The runner's SCM integrations (empty when there is no token).
+    """
+
+    host: str
+    record: HostTokenRecord | None
+    integrations: list[SCMIntegrationRecord]
+
+
+def look_up_host_token(
+    tx: Transaction,
+    subject: SubjectRecord,
+    runner: RunnerRecord,
+    host: str,
+    integrations: list[SCMIntegrationRecord] | None = None,
+) -> HostTokenLookup:
+    """Read the caller's token for a host and the runner's integrations (if not given).
+
+    Args:
+        tx: The request's transaction.
+        subject: The caller.
+        runner: The runner (USER access already checked).
+        host: The host (normalised here).
+        integrations: The runner's integrations when the request has read them already.
+
+    Returns:
+        The look-up, for :func:`open_host_call` once the transaction is over.
+    """
+    host = normalize_host(host)
+    record = tx.find_host_token(runner.id, host, subject.id)
+    if record is None:
+        return HostTokenLookup(host, None, [])
+    if integrations is None:
+        integrations = tx.scm_integrations_of_runner(runner.id)
+    return HostTokenLookup(host, record, integrations)
 
 
 def scm_of_host(host: str, integrations: list[SCMIntegrationRecord]) -> str | None:
@@ -213,19 +250,19 @@ class HostCall:
 
 def open_host_call(
     svc: Services,
-    subject: SubjectRecord,
     runner: RunnerRecord,
-    host: str,
+    lookup: HostTokenLookup,
     *,
     scm_id: str | None = None,
 ) -> HostCall | None:
     """The caller's usable token for a host, with its adapter; None when there is none.
 
+    Call it after the request's read transaction (a refresh calls the SCM and writes).
+
     Args:
         svc: The services.
-        subject: The caller.
         runner: The runner (USER access already checked).
-        host: The host (normalised here).
+        lookup: The token and integrations (:func:`look_up_host_token`).
         scm_id: The host's SCM when already known (e.g. from ParseContextURL).
 
     Returns:
@@ -238,11 +275,9 @@ def open_host_call(
         SCMUnsupportedError: The host's SCM has no adapter (``unimplemented``).
         SCMAuthRequiredError: A refresh was needed and the SCM rejected it.
     """
-    host = normalize_host(host)
-    record = find_host_token(svc, runner.id, subject.id, host)
+    host, record, integrations = lookup.host, lookup.record, lookup.integrations
     if record is None:
         return None
-    integrations = svc.store.scm_integrations_of_runner(runner.id)
     integration = next((i for i in integrations if i.host == host), None)
     scm_id = scm_id or scm_of_host(host, integrations)
     if scm_id is None:
@@ -263,16 +298,13 @@ def open_host_call(
     return call
 
 
-def require_host_call(
-    svc: Services, subject: SubjectRecord, runner: RunnerRecord, host: str
-) -> HostCall:
+def require_host_call(svc: Services, runner: RunnerRecord, lookup: HostTokenLookup) -> HostCall:
     """Like :func:`open_host_call`, but no usable token is ``missing authentication token``.
 
     Args:
         svc: The services.
-        subject: The caller.
         runner: The runner.
-        host: The normalised host.
+        lookup: The token and integrations (:func:`look_up_host_token`).
 
     Returns:
         The call.
@@ -281,7 +313,7 @@ def require_host_call(
         FailedPreconditionError: No usable token, or an unknown SCM.
         SCMUnsupportedError: The host's SCM has no adapter.
     """
-    call = open_host_call(svc, subject, runner, host)
+    call = open_host_call(svc, runner, lookup)
     if call is None:
-        raise missing_token(host)
+        raise missing_token(lookup.host)
     return call

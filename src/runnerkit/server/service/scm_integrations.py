@@ -26,7 +26,7 @@ from runnerkit.server.service.configuration import (
     next_token,
     reject_invalid_scm_integration,
 )
-from runnerkit.server.service.runners import load_runner
+from runnerkit.server.service.runners import runner_in
 from runnerkit.server.storage.config_records import SCMIntegrationQuery, SCMIntegrationRecord
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from runnerkit.server.service import Services
     from runnerkit.server.storage.base import RunnerRecord, SubjectRecord
     from runnerkit.server.storage.config_records import SCMChange
+    from runnerkit.server.storage.transaction import Transaction
 
 MAX_SECRET = 4096
 _WHAT = "SCM integration"
@@ -81,53 +82,55 @@ def _seal(runner: RunnerRecord, secret: str, field: str) -> bytes:
 
 
 def _load(
-    svc: Services, subject: SubjectRecord, integration_id: str, need: Access
+    tx: Transaction, subject: SubjectRecord, integration_id: str, need: Access
 ) -> tuple[SCMIntegrationRecord, RunnerRecord]:
-    return load_owned(
-        svc,
+    record, runner, _ = load_owned(
+        tx,
         subject,
         integration_id,
-        svc.store.get_scm_integration,
+        tx.get_scm_integration,
         field="id",
         need=need,
         what=_WHAT,
     )
+    return record, runner
 
 
 def create_scm_integration(
     svc: Services, subject: SubjectRecord, request: rc_pb2.CreateSCMIntegrationRequest
 ) -> rc_pb2.CreateSCMIntegrationResponse:
     """CreateSCMIntegration: needs ADMIN; validated; one per (runner, host)."""
-    runner = load_runner(svc, subject, request.runner_id, Access.ADMIN)
-    secret = request.oauth_plaintext_client_secret
-    # Validate what was sent (the host as given), then store the normalised host.
-    reject_invalid_scm_integration(
-        validate_scm_integration(
-            schema_for(runner.provider),
-            scm_id=request.scm_id,
-            host=request.host,
-            oauth_client_id=request.oauth_client_id,
-            oauth_client_secret_set=bool(secret),
-            pat=request.pat,
-            issuer_url=request.issuer_url,
-            virtual_directory=request.virtual_directory,
+    with svc.store.write() as tx:  # permission check and insert in one transaction
+        runner = runner_in(tx, subject, request.runner_id, Access.ADMIN)
+        secret = request.oauth_plaintext_client_secret
+        # Validate what was sent (the host as given), then store the normalised host.
+        reject_invalid_scm_integration(
+            validate_scm_integration(
+                schema_for(runner.provider),
+                scm_id=request.scm_id,
+                host=request.host,
+                oauth_client_id=request.oauth_client_id,
+                oauth_client_secret_set=bool(secret),
+                pat=request.pat,
+                issuer_url=request.issuer_url,
+                virtual_directory=request.virtual_directory,
+            )
         )
-    )
-    now = svc.clock()
-    record = SCMIntegrationRecord(
-        id=new_id(),
-        runner_id=runner.id,
-        scm_id=request.scm_id,
-        host=normalize_host(request.host),
-        oauth_client_id=request.oauth_client_id or None,
-        oauth_client_secret_sealed=_seal(runner, secret, "oauth_plaintext_client_secret"),
-        issuer_url=request.issuer_url or None,
-        pat=request.pat,
-        virtual_directory=request.virtual_directory or None,
-        created_at=now,
-        updated_at=now,
-    )
-    svc.store.insert_scm_integration(record)
+        now = svc.clock()
+        record = SCMIntegrationRecord(
+            id=new_id(),
+            runner_id=runner.id,
+            scm_id=request.scm_id,
+            host=normalize_host(request.host),
+            oauth_client_id=request.oauth_client_id or None,
+            oauth_client_secret_sealed=_seal(runner, secret, "oauth_plaintext_client_secret"),
+            issuer_url=request.issuer_url or None,
+            pat=request.pat,
+            virtual_directory=request.virtual_directory or None,
+            created_at=now,
+            updated_at=now,
+        )
+        tx.insert_scm_integration(record)
     return rc_pb2.CreateSCMIntegrationResponse(id=record.id)
 
 
@@ -135,7 +138,8 @@ def get_scm_integration(
     svc: Services, subject: SubjectRecord, request: rc_pb2.GetSCMIntegrationRequest
 ) -> rc_pb2.GetSCMIntegrationResponse:
     """GetSCMIntegration: needs USER on the integration's runner."""
-    record, _ = _load(svc, subject, request.id, Access.USER)
+    with svc.store.read() as tx:
+        record, _ = _load(tx, subject, request.id, Access.USER)
     return rc_pb2.GetSCMIntegrationResponse(integration=scm_integration_message(record))
 
 
@@ -165,17 +169,14 @@ def update_scm_integration(
     URL, whatever else the request sets) and deletes the runner+host's OAUTH-sourced host
     tokens; ``pat = false`` deletes the PAT-sourced ones — in the same transaction.
     """
-    record, runner = _load(svc, subject, request.id, Access.ADMIN)
-    new_secret = (
-        _seal(runner, request.oauth_plaintext_client_secret, "oauth_plaintext_client_secret")
-        if request.HasField("oauth_plaintext_client_secret")
-        else None
-    )
 
     def change(current: SCMIntegrationRecord) -> SCMChange | None:
         updated, sources = current, []
         if request.HasField("oauth_plaintext_client_secret"):
-            updated = dataclasses.replace(updated, oauth_client_secret_sealed=new_secret or b"")
+            new_secret = _seal(
+                runner, request.oauth_plaintext_client_secret, "oauth_plaintext_client_secret"
+            )
+            updated = dataclasses.replace(updated, oauth_client_secret_sealed=new_secret)
         if request.HasField("issuer_url"):
             updated = dataclasses.replace(updated, issuer_url=request.issuer_url or None)
         if request.HasField("virtual_directory"):
@@ -203,8 +204,10 @@ def update_scm_integration(
             )
         return updated, sources
 
-    if svc.store.update_scm_integration(record.id, change) is None:
-        raise NotFoundError(f"{_WHAT} {record.id} not found")
+    with svc.store.write() as tx:  # permission check and change in one transaction
+        record, runner = _load(tx, subject, request.id, Access.ADMIN)
+        if tx.update_scm_integration(record.id, change) is None:
+            raise NotFoundError(f"{_WHAT} {record.id} not found")
     return rc_pb2.UpdateSCMIntegrationResponse()
 
 
@@ -212,7 +215,8 @@ def delete_scm_integration(
     svc: Services, subject: SubjectRecord, request: rc_pb2.DeleteSCMIntegrationRequest
 ) -> rc_pb2.DeleteSCMIntegrationResponse:
     """DeleteSCMIntegration: needs ADMIN; also deletes the runner+host's OAUTH and PAT tokens."""
-    record, _ = _load(svc, subject, request.id, Access.ADMIN)
-    if not svc.store.delete_scm_integration(record.id, [OAUTH, PAT]):
-        raise NotFoundError(f"{_WHAT} {record.id} not found")
+    with svc.store.write() as tx:
+        record, _ = _load(tx, subject, request.id, Access.ADMIN)
+        if not tx.delete_scm_integration(record.id, [OAUTH, PAT]):
+            raise NotFoundError(f"{_WHAT} {record.id} not found")
     return rc_pb2.DeleteSCMIntegrationResponse()

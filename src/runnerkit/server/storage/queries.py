@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from runnerkit.server.storage import tables as t
-from runnerkit.server.storage.records import RunnerRecord
+from runnerkit.server.storage.records import RunnerRecord, row_reader
 from runnerkit_proto.gitpod.v1 import runner_pb2
 
 if TYPE_CHECKING:
@@ -39,8 +39,9 @@ ROLE_ADMIN = runner_pb2.RUNNER_ROLE_ADMIN
 
 # Above this many values a filter stays one IN (...) clause: one sorted query beats that many.
 MAX_DRIVING_VALUES = 16
-# The runner columns in RunnerRecord field order: ``RunnerRecord(*row)``.
+# The runner columns in RunnerRecord field order: ``read_runner(row)``.
 RUNNER_COLUMNS = tuple(t.runners.c[f.name] for f in fields(RunnerRecord))
+read_runner = row_reader(RunnerRecord)
 _CREATED_AT = [c.name for c in RUNNER_COLUMNS].index("created_at")
 _FILTERS = ("creator_id", "kind", "provider")
 
@@ -55,7 +56,7 @@ class _Shape:
 
 
 def _filter_clauses(shape: _Shape, skip: int | None) -> list[sa.ColumnElement[bool]]:
-    clauses = []
+    clauses: list[sa.ColumnElement[bool]] = []
     for i, (name, count) in enumerate(zip(_FILTERS, shape.counts, strict=True)):
         if count and i != skip:
             column = t.runners.c[name]
@@ -70,7 +71,7 @@ def _after_clause(created_at: sa.ColumnElement[Any], id_: sa.ColumnElement[Any])
 @functools.lru_cache(maxsize=512)
 def _page_statement(shape: _Shape) -> sa.Select[Any]:
     r, p = t.runners, t.runner_policies
-    limit = sa.bindparam("lim")
+    limit: sa.BindParameter[int] = sa.bindparam("lim")
     branches: list[sa.Select[Any]] = []
     # Branches read from the runners table: all runners, or those the caller created.
     own: list[list[sa.ColumnElement[bool]]] = [[]]
@@ -101,7 +102,7 @@ def _page_statement(shape: _Shape) -> sa.Select[Any]:
         branches.append(stmt.order_by(p.c.runner_created_at, p.c.runner_id).limit(limit))
     if len(branches) == 1:
         return branches[0]
-    parts = [sa.select(branch.subquery().c) for branch in branches]
+    parts = [sa.select(*branch.subquery().c) for branch in branches]
     union = sa.union_all(*parts).subquery()
     return sa.select(*union.c)
 
@@ -165,7 +166,7 @@ def merge_page(rows: Sequence[Sequence[Any]], limit: int) -> list[RunnerRecord]:
         if row[0] in seen:
             continue
         seen.add(row[0])
-        page.append(RunnerRecord(*row))
+        page.append(read_runner(row))
         if len(page) == limit:
             break
     return page

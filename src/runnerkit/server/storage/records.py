@@ -9,11 +9,37 @@ exactly. The field order of each record is the column order its table is read in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+
+_R = TypeVar("_R")
+
+
+def row_reader(cls: type[_R]) -> Callable[[Sequence[Any]], _R]:
+    """A fast constructor of a frozen record from a row holding every field, in field order.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; a row
+    read from the store needs no checks, so its values go into the instance dict at once.
+
+    Args:
+        cls: A dataclass.
+
+    Returns:
+        ``read(row) -> record``.
+    """
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    new = object.__new__
+
+    def read(row: Sequence[Any]) -> _R:
+        record = new(cls)
+        record.__dict__.update(zip(names, row, strict=True))
+        return record
+
+    return read
+
 
 @dataclass(frozen=True)
 class SubjectRecord:
@@ -185,6 +211,7 @@ class HostTokenQuery:
     subject_id: str | None = None
     user_id: str | None = None
 
+
 SCMChange = tuple[SCMIntegrationRecord, "Sequence[int]"]
 
 __all__ = [
@@ -200,4 +227,5 @@ __all__ = [
     "SCMIntegrationQuery",
     "SCMIntegrationRecord",
     "SubjectRecord",
+    "row_reader",
 ]

@@ -62,7 +62,7 @@ def _values(record: EnvironmentClassRecord) -> dict[str, object]:
 
 @functools.lru_cache(maxsize=256)
 def _list_statement(
-    groups: int | None, runners: int, kinds: int, providers: int, enabled: bool, after: bool
+    groups: int | None, runners: int, kinds: int, providers: int, *, enabled: bool, after: bool
 ) -> sa.Select[Any]:
     r = t.runners
     stmt = sa.select(*_COLUMNS).join(r, r.c.id == ec.c.runner_id)
@@ -112,8 +112,8 @@ class EnvironmentClassesTx(SQLTx):
             len(query.runner_ids),
             len(query.runner_kinds),
             len(query.runner_providers),
-            query.enabled is not None,
-            after is not None,
+            enabled=query.enabled is not None,
+            after=after is not None,
         )
         params: dict[str, object] = {"lim": limit, "enabled": query.enabled}
         if viewer is not None:

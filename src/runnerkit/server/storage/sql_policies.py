@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from runnerkit.server.domain.errors import AlreadyExistsError, NotFoundError
 from runnerkit.server.storage import tables as t
-from runnerkit.server.storage.records import PolicyRecord
+from runnerkit.server.storage.records import PolicyRecord, row_reader
 from runnerkit.server.storage.statements import SQLTx, log_unexpected, violated_constraint
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ _UPDATE = (
     .values(role=sa.bindparam("role"), updated_at=sa.bindparam("now"))
 )
 _DELETE = p.delete().where(*_KEY)
+_read_policy = row_reader(PolicyRecord)
 _UNIQUE_KEYS = {"runner_policies.runner_id, runner_policies.group_id": "runner_policies_pkey"}
 
 
@@ -59,7 +60,7 @@ class PoliciesTx(SQLTx):
     def get_policy(self, runner_id: str, group_id: str) -> PolicyRecord | None:
         """One policy, or None."""
         row = self.first(_ONE, {"runner_id": runner_id, "group_id": group_id})
-        return None if row is None else PolicyRecord(*row)
+        return None if row is None else _read_policy(row)
 
     def list_policies(self, runner_id: str, after: str | None, limit: int) -> list[PolicyRecord]:
         """Up to ``limit`` policies of a runner with group ids after ``after``, in order."""
@@ -67,7 +68,7 @@ class PoliciesTx(SQLTx):
             rows = self.rows(_PAGE_FIRST, {"runner_id": runner_id, "lim": limit})
         else:
             rows = self.rows(_PAGE_AFTER, {"runner_id": runner_id, "after": after, "lim": limit})
-        return [PolicyRecord(*row) for row in rows]
+        return [_read_policy(row) for row in rows]
 
     def insert_policy(self, policy: PolicyRecord, now: int) -> None:
         """Insert a policy.

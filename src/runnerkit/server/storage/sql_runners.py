@@ -9,14 +9,13 @@ import sqlalchemy as sa
 
 from runnerkit.server.domain.errors import AlreadyExistsError, NotFoundError
 from runnerkit.server.storage import tables as t
-from runnerkit.server.storage.queries import RUNNER_COLUMNS, merge_page, runner_page
-from runnerkit.server.storage.records import RunnerRecord
+from runnerkit.server.storage.queries import RUNNER_COLUMNS, merge_page, read_runner, runner_page
 from runnerkit.server.storage.statements import SQLTx, log_unexpected, violated_constraint
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from runnerkit.server.storage.records import RunnerQuery, RunnerTokenRecord
+    from runnerkit.server.storage.records import RunnerQuery, RunnerRecord, RunnerTokenRecord
 
 r, tok = t.runners, t.runner_tokens
 _BY_ID = sa.select(*RUNNER_COLUMNS).where(r.c.id == sa.bindparam("id"))
@@ -45,7 +44,9 @@ _REDEEMABLE = sa.select(tok.c.runner_id).where(
     tok.c.expires_at > sa.bindparam("now"),
 )
 _REDEEM = (
-    tok.update().where(tok.c.token_hash == sa.bindparam("b_hash")).values(used_at=sa.bindparam("now"))
+    tok.update()
+    .where(tok.c.token_hash == sa.bindparam("b_hash"))
+    .values(used_at=sa.bindparam("now"))
 )
 _LOCAL_CONFIGURATION_TAKEN_MESSAGE = "a LOCAL_CONFIGURATION runner exists already"
 _UNIQUE_KEYS = {
@@ -94,7 +95,7 @@ class RunnersTx(SQLTx):
     def get_runner(self, runner_id: str) -> RunnerRecord | None:
         """A runner, or None."""
         row = self.first(_BY_ID, {"id": runner_id})
-        return None if row is None else RunnerRecord(*row)
+        return None if row is None else read_runner(row)
 
     def list_runners(
         self, query: RunnerQuery, after: tuple[int, str] | None, limit: int
@@ -114,7 +115,7 @@ class RunnersTx(SQLTx):
         row = self.first(_BY_ID_FOR_UPDATE if self.postgres else _BY_ID, {"id": runner_id})
         if row is None:
             return None
-        current = RunnerRecord(*row)
+        current = read_runner(row)
         updated = change(current)
         if updated is None:
             return current

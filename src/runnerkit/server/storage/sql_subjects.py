@@ -79,7 +79,10 @@ class SubjectsTx(SQLTx):
             )
             self.execute_many(
                 _INSERT_TOKEN,
-                [{"token_hash": h, "subject_id": subject.id, "created_at": now} for h in token_hashes],
+                [
+                    {"token_hash": h, "subject_id": subject.id, "created_at": now}
+                    for h in token_hashes
+                ],
             )
         except self.integrity_error as exc:
             raise self._subject_conflict(exc, "create_subject") from exc
@@ -106,7 +109,8 @@ class SubjectsTx(SQLTx):
             raise NotFoundError(f"subject {subject_id} not found")
         try:
             self.execute(
-                _INSERT_TOKEN, {"token_hash": token_hash, "subject_id": subject_id, "created_at": now}
+                _INSERT_TOKEN,
+                {"token_hash": token_hash, "subject_id": subject_id, "created_at": now},
             )
         except self.integrity_error as exc:
             raise self._subject_conflict(exc, "add_api_token") from exc

@@ -56,7 +56,8 @@ def compile_for(stmt: sa.ClauseElement, dialect: sa.Dialect) -> Compiled:
     """
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     defaults = {k: v for k, v in compiled.params.items() if v is not None}
-    names = tuple(compiled.positiontup or ()) if dialect.positional else None
+    positions = getattr(compiled, "positiontup", None) or ()
+    names = tuple(positions) if dialect.positional else None
     return Compiled(str(compiled), names, defaults)
 
 
@@ -95,13 +96,22 @@ class SQLTx:
         self.integrity_error = statements.integrity_error
         self.postgres = statements.dialect.name == "postgresql"
 
+    @property
+    def connection(self) -> Any:  # noqa: ANN401 - a DB-API connection
+        """The driver's connection this transaction runs on."""
+        return self._dbapi
+
     def _compiled(self, stmt: sa.ClauseElement, *, cached: bool) -> Compiled:
         if cached:
             return self._statements.get(stmt)
         return compile_for(stmt, self._statements.dialect)
 
     def rows(
-        self, stmt: sa.ClauseElement, params: Mapping[str, Any] | None = None, *, cached: bool = True
+        self,
+        stmt: sa.ClauseElement,
+        params: Mapping[str, Any] | None = None,
+        *,
+        cached: bool = True,
     ) -> list[Row]:
         """All rows of a SELECT.
 
@@ -122,7 +132,11 @@ class SQLTx:
             cursor.close()
 
     def first(
-        self, stmt: sa.ClauseElement, params: Mapping[str, Any] | None = None, *, cached: bool = True
+        self,
+        stmt: sa.ClauseElement,
+        params: Mapping[str, Any] | None = None,
+        *,
+        cached: bool = True,
     ) -> Row | None:
         """The first row of a SELECT, or None."""
         compiled = self._compiled(stmt, cached=cached)
@@ -135,7 +149,11 @@ class SQLTx:
             cursor.close()
 
     def execute(
-        self, stmt: sa.ClauseElement, params: Mapping[str, Any] | None = None, *, cached: bool = True
+        self,
+        stmt: sa.ClauseElement,
+        params: Mapping[str, Any] | None = None,
+        *,
+        cached: bool = True,
     ) -> int:
         """Run an INSERT, UPDATE or DELETE; the number of rows it touched."""
         compiled = self._compiled(stmt, cached=cached)

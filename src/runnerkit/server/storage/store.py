@@ -81,12 +81,16 @@ class SQLStore(SQLStoreBase):
         with self.single() as tx:
             return tx.get_runner(runner_id)
 
-    def list_runners(self, query: RunnerQuery, after: tuple[int, str] | None, limit: int) -> list[RunnerRecord]:
+    def list_runners(
+        self, query: RunnerQuery, after: tuple[int, str] | None, limit: int
+    ) -> list[RunnerRecord]:
         """Up to ``limit`` runners after the keyset position ``(created_at, id)``, in order."""
         with self.single() as tx:
             return tx.list_runners(query, after, limit)
 
-    def update_runner(self, runner_id: str, change: Callable[[RunnerRecord], RunnerRecord | None]) -> RunnerRecord | None:
+    def update_runner(
+        self, runner_id: str, change: Callable[[RunnerRecord], RunnerRecord | None]
+    ) -> RunnerRecord | None:
         """Apply ``change`` to the current row (locked on PostgreSQL)."""
         with self.write() as tx:
             return tx.update_runner(runner_id, change)
@@ -150,12 +154,18 @@ class SQLStore(SQLStoreBase):
         with self.single() as tx:
             return tx.get_environment_class(class_id)
 
-    def list_environment_classes(self, query: EnvironmentClassQuery, after: tuple[int, str] | None, limit: int) -> list[EnvironmentClassRecord]:
+    def list_environment_classes(
+        self, query: EnvironmentClassQuery, after: tuple[int, str] | None, limit: int
+    ) -> list[EnvironmentClassRecord]:
         """Up to ``limit`` classes after ``(created_at, id)``, in order."""
         with self.single() as tx:
             return tx.list_environment_classes(query, after, limit)
 
-    def update_environment_class(self, class_id: str, change: Callable[[EnvironmentClassRecord], EnvironmentClassRecord | None]) -> EnvironmentClassRecord | None:
+    def update_environment_class(
+        self,
+        class_id: str,
+        change: Callable[[EnvironmentClassRecord], EnvironmentClassRecord | None],
+    ) -> EnvironmentClassRecord | None:
         """Apply ``change`` (None: no change) to the current row; None if the class is gone."""
         with self.write() as tx:
             return tx.update_environment_class(class_id, change)
@@ -172,7 +182,9 @@ class SQLStore(SQLStoreBase):
         with self.single() as tx:
             return tx.get_scm_integration(integration_id)
 
-    def list_scm_integrations(self, query: SCMIntegrationQuery, after: tuple[int, str] | None, limit: int) -> list[SCMIntegrationRecord]:
+    def list_scm_integrations(
+        self, query: SCMIntegrationQuery, after: tuple[int, str] | None, limit: int
+    ) -> list[SCMIntegrationRecord]:
         """Up to ``limit`` integrations after ``(created_at, id)``, in order."""
         with self.single() as tx:
             return tx.list_scm_integrations(query, after, limit)
@@ -182,7 +194,9 @@ class SQLStore(SQLStoreBase):
         with self.single() as tx:
             return tx.scm_integrations_of_runner(runner_id)
 
-    def update_scm_integration(self, integration_id: str, change: Callable[[SCMIntegrationRecord], SCMChange | None]) -> SCMIntegrationRecord | None:
+    def update_scm_integration(
+        self, integration_id: str, change: Callable[[SCMIntegrationRecord], SCMChange | None]
+    ) -> SCMIntegrationRecord | None:
         """Apply ``change`` and delete the host tokens it names; None if the integration is gone."""
         with self.write() as tx:
             return tx.update_scm_integration(integration_id, change)
@@ -209,12 +223,16 @@ class SQLStore(SQLStoreBase):
         with self.single() as tx:
             return tx.find_host_token(runner_id, host, subject_id)
 
-    def list_host_tokens(self, query: HostTokenQuery, after: tuple[int, str] | None, limit: int) -> list[HostTokenRecord]:
+    def list_host_tokens(
+        self, query: HostTokenQuery, after: tuple[int, str] | None, limit: int
+    ) -> list[HostTokenRecord]:
         """Up to ``limit`` tokens after ``(created_at, id)``, in order."""
         with self.single() as tx:
             return tx.list_host_tokens(query, after, limit)
 
-    def update_host_token(self, token_id: str, change: Callable[[HostTokenRecord], HostTokenRecord | None]) -> HostTokenRecord | None:
+    def update_host_token(
+        self, token_id: str, change: Callable[[HostTokenRecord], HostTokenRecord | None]
+    ) -> HostTokenRecord | None:
         """Apply ``change`` (None: no change) to the current row; None if the token is gone."""
         with self.write() as tx:
             return tx.update_host_token(token_id, change)
@@ -224,7 +242,9 @@ class SQLStore(SQLStoreBase):
         with self.write() as tx:
             return tx.delete_host_token(token_id)
 
-    def has_unexpired_host_token(self, runner_id: str | None, host: str, subject_id: str, now: int) -> bool:
+    def has_unexpired_host_token(
+        self, runner_id: str | None, host: str, subject_id: str, now: int
+    ) -> bool:
         """Whether the subject holds an unexpired token for the host (on the runner, or any)."""
         with self.single() as tx:
             return tx.has_unexpired_host_token(runner_id, host, subject_id, now)
@@ -233,4 +253,3 @@ class SQLStore(SQLStoreBase):
         """The hosts (sorted) for which the subject holds an unexpired token on the runner."""
         with self.single() as tx:
             return tx.host_token_hosts(runner_id, subject_id, now)
-

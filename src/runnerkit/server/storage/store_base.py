@@ -8,14 +8,18 @@ with ``BEGIN``; ``synchronous=FULL`` (set when the engine connects) makes a comm
 before it returns. PostgreSQL runs READ COMMITTED; rows to be changed are read
 ``FOR UPDATE``; unique constraints settle races.
 
-``single()`` is for one statement: no explicit transaction at all (SQLite's autocommit reads
-a consistent snapshot per statement). The store's one-call methods (``sql.SQLStore``) use it
-for their reads.
+``single()`` is for one read statement: no explicit transaction at all (an autocommit
+statement reads one consistent snapshot). On a SQLite file it runs on a connection of the
+calling thread's own, opened once and kept (read-only, ``query_only``), so the hottest reads
+(token → subject, runner by id, roles) cost about what the driver costs; elsewhere it checks a
+connection out of the pool. The store's one-call methods (``store.SQLStore``) use it for their
+reads.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 from runnerkit.server.storage.statements import StatementCache
@@ -38,6 +42,12 @@ class SQLStoreBase:
         self._engine = engine
         self._statements = StatementCache(engine.dialect)
         self._sqlite = engine.dialect.name == "sqlite"
+        database = engine.url.database or ""
+        in_memory = database in ("", ":memory:") or "mode=memory" in database
+        self._lean = self._sqlite and not in_memory
+        self._local = threading.local()
+        self._lean_connections: list[Any] = []
+        self._lean_lock = threading.Lock()
 
     @property
     def engine(self) -> sa.Engine:
@@ -45,8 +55,30 @@ class SQLStoreBase:
         return self._engine
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Release pooled connections and the threads' read connections."""
+        with self._lean_lock:
+            lean, self._lean_connections = self._lean_connections, []
+            self._local = threading.local()
+        for connection in lean:
+            connection.close()
         self._engine.dispose()
+
+    def _lean_tx(self) -> Transaction:
+        """This thread's read-only autocommit transaction on its own SQLite connection."""
+        tx: Transaction | None = getattr(self._local, "tx", None)
+        if tx is None:
+            dialect = self._engine.dialect
+            cargs, cparams = dialect.create_connect_args(self._engine.url)
+            connection = dialect.loaded_dbapi.connect(*cargs, **cparams)
+            connection.isolation_level = None  # autocommit: each SELECT its own snapshot
+            busy_ms = int(float(cparams.get("timeout", 5.0)) * 1000)
+            connection.execute(f"PRAGMA busy_timeout={busy_ms}")
+            connection.execute("PRAGMA query_only=ON")
+            with self._lean_lock:
+                self._lean_connections.append(connection)
+            tx = Transaction(connection, self._statements, write=False)
+            self._local.tx = tx
+        return tx
 
     @contextlib.contextmanager
     def _transaction(self, *, write: bool, begin: str | None) -> Iterator[Transaction]:
@@ -71,9 +103,37 @@ class SQLStoreBase:
         return self._transaction(write=True, begin="BEGIN IMMEDIATE" if self._sqlite else None)
 
     def read(self) -> contextlib.AbstractContextManager[Transaction]:
-        """A read transaction: one consistent view for several statements."""
+        """A read transaction: one consistent view for several statements.
+
+        On a SQLite file it runs on the thread's own read-only connection (``BEGIN`` ...
+        ``COMMIT``); a ``read()`` opened inside another on the same thread joins it.
+        """
+        if self._lean:
+            return self._lean_read()
         return self._transaction(write=False, begin="BEGIN" if self._sqlite else None)
 
+    @contextlib.contextmanager
+    def _lean_read(self) -> Iterator[Transaction]:
+        tx = self._lean_tx()
+        depth: int = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield tx
+            finally:
+                self._local.depth = depth
+            return
+        connection = tx.connection
+        connection.execute("BEGIN")
+        self._local.depth = 1
+        try:
+            yield tx
+        finally:
+            self._local.depth = 0
+            connection.execute("COMMIT")
+
     def single(self) -> contextlib.AbstractContextManager[Transaction]:
-        """For one read statement: no explicit transaction on SQLite."""
+        """For one read statement: no explicit transaction (see the module docstring)."""
+        if self._lean:
+            return contextlib.nullcontext(self._lean_tx())
         return self._transaction(write=False, begin=None)

@@ -25,9 +25,7 @@ depends_on = None
 def upgrade() -> None:
     """Add and fill ``runner_policies.runner_created_at``; swap the group index."""
     op.drop_index("ix_runner_policies_group", table_name="runner_policies")
-    op.add_column(
-        "runner_policies", sa.Column("runner_created_at", sa.BigInteger, nullable=True)
-    )
+    op.add_column("runner_policies", sa.Column("runner_created_at", sa.BigInteger, nullable=True))
     op.execute(
         "UPDATE runner_policies SET runner_created_at ="
         " (SELECT created_at FROM runners WHERE runners.id = runner_policies.runner_id)"
