@@ -7,9 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
 from runnerkit.server.domain.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
-from runnerkit.server.storage import open_store, sqlite_url
+from runnerkit.server.storage import (
+    config_tables,  # noqa: F401 - registers its tables
+    sqlite_url,
+)
 from runnerkit.server.storage.base import (
     PolicyRecord,
     RunnerQuery,
@@ -21,33 +26,9 @@ from runnerkit.server.storage.sql import SQLStore, create_engine, migrate
 from runnerkit.server.storage.tables import metadata
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
 LOCAL_CONFIGURATION = 3
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SQLStore]:
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path / "store.db")
-        opened = open_store(url)
-        yield opened
-        opened.close()
-        return
-    base = sa.make_url(request.getfixturevalue("postgres_url"))
-    name = f"rk_{uuid.uuid4().hex}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    opened = open_store(base.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield opened
-    finally:
-        opened.close()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}"'))
-        admin.dispose()
 
 
 def _runner(
@@ -71,18 +52,39 @@ def _runner(
 
 
 def test_migrations_are_idempotent_and_match_the_tables(store: SQLStore):
+    """``tables.py``/``config_tables.py`` describe the migrated schema exactly.
+
+    Alembic's autogenerate comparison covers columns and types, nullability, primary and
+    foreign keys with their ``ON DELETE`` actions, unique constraints and indexes.
+    """
     migrate(store.engine)  # a second run changes nothing
-    inspector = sa.inspect(store.engine)
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    indexes = {i["name"] for i in sa.inspect(store.engine).get_indexes("runners")}
+    assert "uq_runners_local_configuration" in indexes
+
+
+def test_the_comparison_sees_drift(store: SQLStore):
+    """The comparison is not vacuous: a dropped index and a missing cascade show up."""
+    drifted = sa.MetaData()
     for table in metadata.sorted_tables:
-        columns = {c["name"] for c in inspector.get_columns(table.name)}
-        assert columns == {c.name for c in table.columns}, table.name
-    indexes = {i["name"] for i in inspector.get_indexes("runners")}
-    assert {
-        "ix_runners_order",
-        "ix_runners_creator",
-        "ix_runners_kind",
-        "ix_runners_provider",
-    } <= indexes
+        table.to_metadata(drifted)
+    policies = drifted.tables["runner_policies"]
+    policies.indexes.clear()
+    tokens = drifted.tables["runner_tokens"]
+    cascade = next(iter(tokens.foreign_key_constraints))
+    cascade.ondelete = None
+    for key in cascade.elements:
+        key.ondelete = None
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, drifted)
+    kinds = {
+        (entry[0], getattr(entry[1], "name", None)) for entry in diff if isinstance(entry, tuple)
+    }
+    assert ("remove_index", "ix_runner_policies_group_order") in kinds
+    assert any(kind == "add_fk" for kind, _ in kinds)
 
 
 def test_subjects_tokens_and_groups(store: SQLStore):

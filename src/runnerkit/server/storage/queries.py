@@ -21,6 +21,7 @@ values, and cached.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -159,6 +160,10 @@ def merge_page(rows: Sequence[Sequence[Any]], limit: int) -> list[RunnerRecord]:
     Returns:
         The records.
     """
+    if len(rows) <= 1 or all(
+        (a[_CREATED_AT], a[0]) < (b[_CREATED_AT], b[0]) for a, b in itertools.pairwise(rows)
+    ):  # one branch: in order and distinct already
+        return [read_runner(row) for row in rows[:limit]]
     ordered = sorted(rows, key=lambda row: (row[_CREATED_AT], row[0]))
     page: list[RunnerRecord] = []
     seen: set[str] = set()

@@ -1,0 +1,350 @@
+"""The store's units of work, its direct look-ups and its errors, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from runnerkit.server.domain.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from runnerkit.server.storage import config_tables as ct
+from runnerkit.server.storage import (
+    open_store,
+    sql_host_tokens,
+    sql_runners,
+    sql_scm_integrations,
+)
+from runnerkit.server.storage import tables as t
+from runnerkit.server.storage.records import (
+    EnvironmentClassRecord,
+    HostTokenRecord,
+    PolicyRecord,
+    RunnerQuery,
+    RunnerRecord,
+    RunnerTokenRecord,
+    SCMIntegrationRecord,
+    SubjectRecord,
+)
+from runnerkit.server.storage.sql import create_engine, migrate
+from runnerkit.server.storage.statements import violated_constraint
+from tests.server.test_store import LOCAL_CONFIGURATION, _runner
+
+if TYPE_CHECKING:
+    from runnerkit.server.storage.sql import SQLStore
+
+
+def _id(n: int) -> str:
+    return str(uuid.UUID(int=n))
+
+
+def _integration(runner_id: str, host: str, n: int = 1) -> SCMIntegrationRecord:
+    return SCMIntegrationRecord(
+        id=_id(10_000 + n),
+        runner_id=runner_id,
+        scm_id="github",
+        host=host,
+        oauth_client_id=None,
+        oauth_client_secret_sealed=b"",
+        issuer_url=None,
+        pat=True,
+        virtual_directory=None,
+        created_at=1,
+        updated_at=1,
+    )
+
+
+def _host_token(runner_id: str, host: str, subject_id: str, n: int = 1) -> HostTokenRecord:
+    return HostTokenRecord(
+        id=_id(20_000 + n),
+        runner_id=runner_id,
+        host=host,
+        subject_id=subject_id,
+        subject_principal=2,
+        source=2,
+        token_sealed=b"sealed",
+        refresh_token_sealed=b"",
+        expires_at=None,
+        integration_id=None,
+        scopes=("repo",),
+        created_at=n,
+        updated_at=n,
+    )
+
+
+def test_a_write_unit_commits_everything_or_nothing(store: SQLStore):
+    runner = _runner(1)
+    group = _id(900)
+
+    def write_then_fail() -> None:
+        with store.write() as tx:
+            tx.insert_runner(runner, [RunnerTokenRecord("t1", runner.id, "exchange", 0, 10)])
+            tx.insert_policy(PolicyRecord(runner.id, group, 2), now=1)
+            assert tx.get_runner(runner.id) == runner  # the transaction sees its own writes
+            raise InvalidArgumentError("name", "changed my mind")
+
+    with pytest.raises(InvalidArgumentError):
+        write_then_fail()
+    assert store.get_runner(runner.id) is None
+    assert store.get_policy(runner.id, group) is None
+    with store.write() as tx:
+        tx.insert_runner(runner, [RunnerTokenRecord("t1", runner.id, "exchange", 0, 10)])
+        tx.insert_policy(PolicyRecord(runner.id, group, 2), now=1)
+    assert store.get_runner(runner.id) == runner
+    assert store.get_policy(runner.id, group) == PolicyRecord(runner.id, group, 2)
+    assert store.redeem_runner_token("t1", "exchange", now=1) == runner.id
+
+
+def test_read_units_nest_and_see_committed_writes(store: SQLStore):
+    runner = _runner(1)
+    store.insert_runner(runner, [])
+    with store.read() as tx:
+        assert tx.get_runner(runner.id) == runner
+        with store.read() as inner:  # joins the outer one
+            assert inner.get_runner(runner.id) == runner
+        assert store.get_runner(runner.id) == runner  # a one-call read inside works too
+        assert tx.roles_for(runner.id, []) == []
+    with store.read() as tx:  # the outer one ended cleanly: a new one starts
+        assert tx.get_runner(_id(2)) is None
+
+
+def test_subject_for_token_reads_groups_in_one_statement(store: SQLStore):
+    lonely = SubjectRecord(id=_id(1), principal=2, name="lonely")
+    grouped = SubjectRecord(
+        id=_id(2), principal=3, name="svc", runner_creator=True, group_ids=frozenset({"a", "b"})
+    )
+    store.create_subject(lonely, ["h1"], now=1)
+    store.create_subject(grouped, ["h2", "h3"], now=1)
+    assert store.subject_for_token("h1") == lonely
+    assert store.subject_for_token("h3") == grouped
+    assert store.subject_for_token("h4") is None
+    assert store.get_subject(grouped.id) == grouped
+    with pytest.raises(AlreadyExistsError):
+        store.create_subject(SubjectRecord(id=_id(3), principal=2, name="x"), ["h1"], now=1)
+    with pytest.raises(AlreadyExistsError):
+        store.create_subject(SubjectRecord(id=_id(1), principal=2, name="x"), ["h9"], now=1)
+    assert store.count_subjects() == 2
+
+
+def test_find_host_token_is_a_look_up_by_its_unique_key(store: SQLStore):
+    runner, other = _runner(1), _runner(2)
+    store.insert_runner(runner, [])
+    store.insert_runner(other, [])
+    me, you = _id(101), _id(102)
+    mine = _host_token(runner.id, "github.com", me, 1)
+    store.insert_host_token(mine)
+    store.insert_host_token(_host_token(runner.id, "gitlab.com", me, 2))
+    store.insert_host_token(_host_token(runner.id, "github.com", you, 3))
+    store.insert_host_token(_host_token(other.id, "github.com", me, 4))
+    assert store.find_host_token(runner.id, "github.com", me) == mine
+    with store.read() as tx:
+        assert tx.find_host_token(runner.id, "github.com", me) == mine
+    assert store.find_host_token(runner.id, "bitbucket.org", me) is None
+    assert store.find_host_token(runner.id, "github.com", _id(103)) is None
+    with pytest.raises(AlreadyExistsError):
+        store.insert_host_token(dataclasses.replace(mine, id=_id(5)))
+
+
+def _viewer_pages(store: SQLStore, query: RunnerQuery, size: int) -> list[str]:
+    ids: list[str] = []
+    after: tuple[int, str] | None = None
+    while True:
+        page = store.list_runners(query, after, size)
+        ids += [r.id for r in page]
+        if len(page) < size:
+            return ids
+        after = (page[-1].created_at, page[-1].id)
+
+
+def test_a_non_admin_pages_through_created_and_shared_runners_once_each(store: SQLStore):
+    me = _id(500)
+    groups = [_id(600), _id(601)]
+    rows = [
+        _runner(
+            n,
+            kind=1 + n % 2,
+            provider=1 + n % 3,
+            creator=me if n % 5 == 0 else _id(501),
+            created_at=1_000 + n // 2,  # pairs share a time: ordered by id within
+        )
+        for n in range(1, 41)
+    ]
+    for row in rows:
+        store.insert_runner(row, [])
+    shared: set[str] = set()
+    for n, row in enumerate(rows, start=1):
+        if n % 3 == 0:  # group 0; some of them created by me as well
+            store.insert_policy(PolicyRecord(row.id, groups[0], 1), now=1)
+            shared.add(row.id)
+        if n % 4 == 0:  # group 1; overlaps group 0
+            store.insert_policy(PolicyRecord(row.id, groups[1], 2), now=1)
+            shared.add(row.id)
+    store.insert_policy(PolicyRecord(rows[0].id, _id(602), 2), now=1)  # not my group
+    viewer = SubjectRecord(id=me, principal=2, name="me", group_ids=frozenset(groups))
+    visible = [r for r in rows if r.creator_id == me or r.id in shared]
+    ordered = [r.id for r in sorted(visible, key=lambda r: (r.created_at, r.id))]
+    for size in (1, 3, 7, 100):
+        assert _viewer_pages(store, RunnerQuery(visible_to=viewer), size) == ordered
+    filtered = RunnerQuery(visible_to=viewer, kinds=[1], providers=[1, 3])
+    expected = [
+        r.id
+        for r in sorted(visible, key=lambda r: (r.created_at, r.id))
+        if r.kind == 1 and r.provider in (1, 3)
+    ]
+    assert expected
+    assert _viewer_pages(store, filtered, 2) == expected
+    lonely = SubjectRecord(id=_id(502), principal=2, name="nobody")
+    assert store.list_runners(RunnerQuery(visible_to=lonely), None, 10) == []
+
+
+def test_a_policy_carries_its_runners_creation_time(store: SQLStore):
+    runner = _runner(1, created_at=123_456)
+    store.insert_runner(runner, [])
+    store.insert_policy(PolicyRecord(runner.id, _id(7), 1), now=999)
+    p = t.runner_policies
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.select(p.c.runner_created_at, p.c.created_at)).one()
+    assert tuple(stored) == (123_456, 999)
+    with pytest.raises(NotFoundError):
+        store.insert_policy(PolicyRecord(_id(2), _id(7), 1), now=1)
+
+
+def test_integrity_errors_are_mapped_by_constraint(store: SQLStore):
+    runner = _runner(1)
+    store.insert_runner(runner, [])
+    with pytest.raises(AlreadyExistsError, match="exists already"):
+        store.insert_runner(dataclasses.replace(runner, name="twin"), [])
+    with pytest.raises(NotFoundError, match="not found"):
+        store.insert_runner_token(RunnerTokenRecord("x", _id(2), "exchange", 0, 10))
+    env = EnvironmentClassRecord(
+        _id(30), runner.id, "c", "", (), enabled=True, created_at=1, updated_at=1
+    )
+    store.insert_environment_class(env)
+    with pytest.raises(AlreadyExistsError):
+        store.insert_environment_class(env)
+    with pytest.raises(NotFoundError):
+        store.insert_environment_class(dataclasses.replace(env, id=_id(31), runner_id=_id(2)))
+    with pytest.raises(NotFoundError):
+        store.insert_scm_integration(_integration(_id(2), "github.com"))
+    with pytest.raises(NotFoundError):
+        store.insert_host_token(_host_token(_id(2), "github.com", _id(101)))
+    assert store.get_runner(runner.id) == runner
+
+
+@pytest.mark.parametrize(
+    ("module", "first", "twin", "name"),
+    [
+        (
+            sql_scm_integrations,
+            lambda rid: (ct.scm_integrations, dataclasses.asdict(_integration(rid, "h.io", 1))),
+            lambda rid: (ct.scm_integrations, dataclasses.asdict(_integration(rid, "h.io", 2))),
+            "uq_scm_integrations_runner_host",
+        ),
+        (
+            sql_host_tokens,
+            lambda rid: (
+                ct.host_tokens,
+                {**dataclasses.asdict(_host_token(rid, "h.io", _id(5), 1)), "scopes": "[]"},
+            ),
+            lambda rid: (
+                ct.host_tokens,
+                {**dataclasses.asdict(_host_token(rid, "h.io", _id(5), 2)), "scopes": "[]"},
+            ),
+            "uq_host_auth_tokens_runner_host_subject",
+        ),
+        (
+            sql_runners,
+            lambda rid: (
+                t.runners,
+                dataclasses.asdict(_runner(50, kind=LOCAL_CONFIGURATION, provider=0)),
+            ),
+            lambda rid: (
+                t.runners,
+                dataclasses.asdict(_runner(51, kind=LOCAL_CONFIGURATION, provider=0)),
+            ),
+            "uq_runners_local_configuration",
+        ),
+    ],
+    ids=["scm-integration", "host-token", "local-configuration"],
+)
+def test_a_lost_race_is_recognised_by_its_constraint(store: SQLStore, module, first, twin, name):
+    """A twin that slips past the check in the transaction hits the unique constraint.
+
+    The statements run on the driver as the store runs them; the driver's error names the
+    constraint on both backends (SQLite by its columns).
+    """
+    runner = _runner(1)
+    store.insert_runner(runner, [])
+    table, values = first(runner.id)
+    with store.write() as tx:
+        tx.execute(table.insert(), values, cached=False)
+    table, values = twin(runner.id)
+    with store.write() as tx, pytest.raises(tx.integrity_error) as raised:
+        tx.execute(table.insert(), values, cached=False)
+    assert violated_constraint(raised.value, module._UNIQUE_KEYS) == name
+
+
+def test_an_unexpected_integrity_error_is_logged_and_not_disguised(
+    store: SQLStore, caplog: pytest.LogCaptureFixture
+):
+    runner = _runner(1)
+    store.insert_runner(runner, [RunnerTokenRecord("dup", runner.id, "exchange", 0, 10)])
+    caplog.set_level(logging.ERROR, logger="runnerkit.server.storage")
+    with store.write() as tx, pytest.raises(Exception) as raised:  # noqa: PT011 - the driver's
+        tx.insert_runner_token(RunnerTokenRecord("dup", runner.id, "logs", 0, 10))
+    assert not isinstance(raised.value, (AlreadyExistsError, NotFoundError))
+    assert isinstance(raised.value, tx.integrity_error)
+    assert "unexpected integrity error in insert_runner_token" in caplog.text
+
+
+def test_migration_0004_fills_the_creation_time_of_existing_policies(empty_url: str):
+    engine = create_engine(empty_url)
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("runnerkit.server.storage") / "migrations")
+    )
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+        conn.commit()
+    old = _runner(1, created_at=4_242)
+    with engine.begin() as conn:
+        conn.execute(t.runners.insert(), dataclasses.asdict(old))
+        conn.execute(
+            sa.text(
+                "INSERT INTO runner_policies (runner_id, group_id, role, created_at, updated_at)"
+                " VALUES (:r, :g, 1, 7, 7)"
+            ),
+            {"r": old.id, "g": _id(9)},
+        )
+    migrate(engine)
+    engine.dispose()
+    store = open_store(empty_url)
+    try:
+        p = t.runner_policies
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.select(p.c.runner_created_at)).scalar_one() == 4_242
+        viewer = SubjectRecord(id=_id(8), principal=2, name="v", group_ids=frozenset({_id(9)}))
+        assert store.list_runners(RunnerQuery(visible_to=viewer), None, 5) == [old]
+        indexes = {i["name"] for i in sa.inspect(store.engine).get_indexes("runner_policies")}
+        assert "ix_runner_policies_group_order" in indexes
+        assert "ix_runner_policies_group" not in indexes
+    finally:
+        store.close()
+
+
+def test_runner_records_read_from_rows_equal_the_written_ones(store: SQLStore):
+    runner = dataclasses.replace(_runner(1), spec=b"\x00\x01", metrics_password_sealed=b"pw")
+    store.insert_runner(runner, [])
+    read = store.get_runner(runner.id)
+    assert read == runner
+    assert hash(read) == hash(runner)
+    assert isinstance(read, RunnerRecord)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read.name = "x"  # type: ignore[misc]
