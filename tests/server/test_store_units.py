@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import shutil
+import sqlite3
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -20,6 +24,7 @@ from runnerkit.server.storage import (
     sql_host_tokens,
     sql_runners,
     sql_scm_integrations,
+    sqlite_url,
 )
 from runnerkit.server.storage import tables as t
 from runnerkit.server.storage.records import (
@@ -37,6 +42,8 @@ from runnerkit.server.storage.statements import violated_constraint
 from tests.server.test_store import LOCAL_CONFIGURATION, _runner
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from runnerkit.server.storage.sql import SQLStore
 
 
@@ -348,3 +355,28 @@ def test_runner_records_read_from_rows_equal_the_written_ones(store: SQLStore):
     assert isinstance(read, RunnerRecord)
     with pytest.raises(dataclasses.FrozenInstanceError):
         read.name = "x"  # type: ignore[misc]
+
+
+def test_reads_from_many_threads_then_close_leaves_the_data_in_the_db_file(tmp_path: Path):
+    """Each thread reads on its own connection; ``close()`` closes them all, so the WAL is
+    checkpointed into the database file and a copy of that file alone holds the data."""
+    store = open_store(sqlite_url(tmp_path / "store.db"))
+    runners = [_runner(n) for n in range(1, 9)]
+    for runner in runners:
+        store.insert_runner(runner, [])
+
+    def read_all(_: int) -> list[RunnerRecord | None]:
+        with store.read() as tx:
+            return [tx.get_runner(r.id) for r in runners]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(read_all, range(16)))
+        store.update_runner(runners[0].id, lambda cur: dataclasses.replace(cur, name="renamed"))
+        after = list(pool.map(lambda _: store.get_runner(runners[0].id), range(8)))
+    assert all(result == runners for result in results)
+    assert {r.name for r in after if r is not None} == {"renamed"}
+    store.close()
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(tmp_path / "store.db", copy)
+    with contextlib.closing(sqlite3.connect(copy)) as conn:
+        assert conn.execute("SELECT count(*) FROM runners").fetchone() == (8,)
