@@ -28,17 +28,21 @@ from runnerkit.server.storage import (
 )
 from runnerkit.server.storage import tables as t
 from runnerkit.server.storage.records import (
+    EnvironmentClassQuery,
     EnvironmentClassRecord,
+    HostTokenQuery,
     HostTokenRecord,
     PolicyRecord,
     RunnerQuery,
     RunnerRecord,
     RunnerTokenRecord,
+    SCMIntegrationQuery,
     SCMIntegrationRecord,
     SubjectRecord,
 )
 from runnerkit.server.storage.sql import create_engine, migrate
 from runnerkit.server.storage.statements import violated_constraint
+from runnerkit_proto.gitpod.v1 import runner_pb2
 from tests.server.test_store import LOCAL_CONFIGURATION, _runner
 
 if TYPE_CHECKING:
@@ -380,3 +384,50 @@ def test_reads_from_many_threads_then_close_leaves_the_data_in_the_db_file(tmp_p
     shutil.copyfile(tmp_path / "store.db", copy)
     with contextlib.closing(sqlite3.connect(copy)) as conn:
         assert conn.execute("SELECT count(*) FROM runners").fetchone() == (8,)
+
+
+def test_configuration_lists_by_viewer_and_filters(store: SQLStore):
+    mine, shared, hidden = _runner(1, creator=_id(101)), _runner(2), _runner(3)
+    for runner in (mine, shared, hidden):
+        store.insert_runner(runner, [])
+    group = _id(700)
+    store.insert_policy(PolicyRecord(shared.id, group, runner_pb2.RUNNER_ROLE_USER), now=1)
+    me = SubjectRecord(id=_id(101), principal=2, name="me", group_ids=frozenset({group}))
+    stranger = SubjectRecord(id=_id(102), principal=2, name="x")
+    for n, runner in enumerate((mine, shared, hidden), start=1):
+        store.insert_scm_integration(_integration(runner.id, "h.io", n))
+        store.insert_host_token(_host_token(runner.id, "h.io", me.id, n))
+        store.insert_host_token(_host_token(runner.id, "h.io", stranger.id, 10 + n))
+    integrations = store.list_scm_integrations(SCMIntegrationQuery(viewer=me), None, 10)
+    assert [i.runner_id for i in integrations] == [mine.id, shared.id]
+    assert store.list_scm_integrations(
+        SCMIntegrationQuery(runner_ids=[hidden.id]), (0, ""), 10
+    ) == [_integration(hidden.id, "h.io", 3)]
+    tokens = store.list_host_tokens(HostTokenQuery(viewer=me), None, 10)
+    # All tokens of the runner I created; only my own on the one shared with me (USER).
+    assert sorted((x.runner_id, x.subject_id) for x in tokens) == sorted(
+        [(mine.id, me.id), (mine.id, stranger.id), (shared.id, me.id)]
+    )
+    assert store.list_host_tokens(HostTokenQuery(viewer=stranger), None, 10) == []
+    everyone = store.list_host_tokens(HostTokenQuery(), None, 100)
+    assert len(everyone) == 6
+    page = store.list_host_tokens(HostTokenQuery(subject_id=me.id), None, 2)
+    rest = store.list_host_tokens(
+        HostTokenQuery(subject_id=me.id), (page[-1].created_at, page[-1].id), 10
+    )
+    assert [x.runner_id for x in page + rest] == [mine.id, shared.id, hidden.id]
+    assert store.list_host_tokens(HostTokenQuery(runner_id=shared.id, user_id=me.id), None, 10) == [
+        _host_token(shared.id, "h.io", me.id, 2)
+    ]
+    assert store.host_token_hosts(shared.id, me.id, now=5) == ["h.io"]
+    assert store.has_unexpired_host_token(None, "h.io", me.id, now=5)
+    assert not store.has_unexpired_host_token(shared.id, "other.io", me.id, now=5)
+    env = EnvironmentClassRecord(
+        _id(40), shared.id, "c", "", (("k", "v"),), enabled=False, created_at=1, updated_at=1
+    )
+    store.insert_environment_class(env)
+    assert store.list_environment_classes(
+        EnvironmentClassQuery(viewer=me, runner_kinds=[2], enabled=False), None, 10
+    ) == [env]
+    assert store.list_environment_classes(EnvironmentClassQuery(viewer=stranger), None, 10) == []
+    assert store.list_environment_classes(EnvironmentClassQuery(enabled=True), None, 10) == []

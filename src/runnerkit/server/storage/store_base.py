@@ -64,18 +64,19 @@ class SQLStoreBase:
         self._engine.dispose()
 
     def _lean_tx(self) -> Transaction:
-        """This thread's read-only autocommit transaction on its own SQLite connection."""
+        """This thread's read-only autocommit transaction on its own SQLite connection.
+
+        The connection comes from the engine (so it is set up like every other) and is then
+        detached from the pool: it belongs to the thread until ``close()``.
+        """
         tx: Transaction | None = getattr(self._local, "tx", None)
         if tx is None:
-            dialect = self._engine.dialect
-            cargs, cparams = dialect.create_connect_args(self._engine.url)
-            connection = dialect.loaded_dbapi.connect(*cargs, **cparams)
-            connection.isolation_level = None  # autocommit: each SELECT its own snapshot
-            busy_ms = int(float(cparams.get("timeout", 5.0)) * 1000)
-            connection.execute(f"PRAGMA busy_timeout={busy_ms}")
-            connection.execute("PRAGMA query_only=ON")
+            pooled = self._engine.raw_connection()
+            connection: Any = pooled.driver_connection
+            pooled.detach()  # the pool forgets it; close() closes it
             with self._lean_lock:
                 self._lean_connections.append(connection)
+            connection.execute("PRAGMA query_only=ON")
             tx = Transaction(connection, self._statements, write=False)
             self._local.tx = tx
         return tx
