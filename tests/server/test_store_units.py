@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import logging
 import shutil
 import sqlite3
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -46,8 +49,6 @@ from runnerkit_proto.gitpod.v1 import runner_pb2
 from tests.server.test_store import LOCAL_CONFIGURATION, _runner
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from runnerkit.server.storage.sql import SQLStore
 
 
@@ -431,3 +432,30 @@ def test_configuration_lists_by_viewer_and_filters(store: SQLStore):
     ) == [env]
     assert store.list_environment_classes(EnvironmentClassQuery(viewer=stranger), None, 10) == []
     assert store.list_environment_classes(EnvironmentClassQuery(enabled=True), None, 10) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+def test_a_finished_threads_read_connection_is_closed(tmp_path: Path):
+    """Threads that come and go (worker pools retire idle threads) leave no open files."""
+    store = open_store(sqlite_url(tmp_path / "store.db"))
+    runner = _runner(1)
+    store.insert_runner(runner, [])
+    found: list[RunnerRecord | None] = []
+
+    def read() -> None:
+        found.append(store.get_runner(runner.id))
+
+    def open_files() -> int:
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    read()  # this thread's connection: opened once and kept
+    before = open_files()
+    for _ in range(20):
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+        del thread
+        gc.collect()
+    assert found == [runner] * 21
+    assert open_files() <= before + 2
+    store.close()

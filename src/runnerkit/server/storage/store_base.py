@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from runnerkit.server.storage.statements import StatementCache
@@ -46,7 +47,7 @@ class SQLStoreBase:
         in_memory = database in ("", ":memory:") or "mode=memory" in database
         self._lean = self._sqlite and not in_memory
         self._local = threading.local()
-        self._lean_connections: list[Any] = []
+        self._lean_connections: set[Any] = set()
         self._lean_lock = threading.Lock()
 
     @property
@@ -57,7 +58,8 @@ class SQLStoreBase:
     def close(self) -> None:
         """Release pooled connections and the threads' read connections."""
         with self._lean_lock:
-            lean, self._lean_connections = self._lean_connections, []
+            lean = list(self._lean_connections)
+            self._lean_connections.clear()
             self._local = threading.local()
         for connection in lean:
             connection.close()
@@ -67,15 +69,22 @@ class SQLStoreBase:
         """This thread's read-only autocommit transaction on its own SQLite connection.
 
         The connection comes from the engine (so it is set up like every other) and is then
-        detached from the pool: it belongs to the thread until ``close()``.
+        detached from the pool: it belongs to the thread until the thread ends or ``close()``.
         """
         tx: Transaction | None = getattr(self._local, "tx", None)
         if tx is None:
             pooled = self._engine.raw_connection()
             connection: Any = pooled.driver_connection
-            pooled.detach()  # the pool forgets it; close() closes it
+            pooled.detach()  # the pool forgets it; close() or the thread's end closes it
             with self._lean_lock:
-                self._lean_connections.append(connection)
+                self._lean_connections.add(connection)
+            weakref.finalize(
+                threading.current_thread(),
+                _close_lean,
+                self._lean_connections,
+                self._lean_lock,
+                connection,
+            )
             connection.execute("PRAGMA query_only=ON")
             tx = Transaction(connection, self._statements, write=False)
             self._local.tx = tx
@@ -138,3 +147,12 @@ class SQLStoreBase:
         if self._lean:
             return contextlib.nullcontext(self._lean_tx())
         return self._transaction(write=False, begin=None)
+
+
+def _close_lean(connections: set[Any], lock: threading.Lock, connection: Any) -> None:  # noqa: ANN401 - a DB-API connection
+    """Close a thread's read connection when the thread is gone (unless ``close()`` did)."""
+    with lock:
+        if connection not in connections:
+            return
+        connections.discard(connection)
+    connection.close()
