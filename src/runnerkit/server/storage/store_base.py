@@ -10,7 +10,7 @@ before it returns. PostgreSQL runs READ COMMITTED; rows to be changed are read
 
 ``single()`` is for one read statement: no explicit transaction at all (an autocommit
 statement reads one consistent snapshot). On a SQLite file it runs on a connection of the
-calling thread's own, opened once and kept (read-only, ``query_only``), so the hottest reads
+calling thread's own, kept until the thread ends (read-only, ``query_only``), so the hottest reads
 (token → subject, runner by id, roles) cost about what the driver costs; elsewhere it checks a
 connection out of the pool. The store's one-call methods (``store.SQLStore``) use it for their
 reads.
