@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ MODULES = [
 ]
 
 
-def _rewrite_script():
+def _rewrite_script() -> Any:
     spec = importlib.util.spec_from_file_location(
         "rewrite", ROOT / "scripts/rewrite_gen_imports.py"
     )
