@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+import pyqwest
+from connectrpc.client import ResponseMetadata
 from connectrpc.compat import google_protobuf_binary_codec
 from connectrpc.compression.gzip import GzipCompression
 from connectrpc.errors import ConnectError
@@ -20,14 +22,15 @@ from google.protobuf import json_format
 
 from runnerkit.client._rpc import Async, Sync
 from runnerkit.client.auth import BearerAuth, resolve_base_url, resolve_token
-from runnerkit.client.errors import from_connect_error
-from runnerkit.client.pagination import AsyncPage, Page
+from runnerkit.client.errors import ConfigurationError, from_connect_error
+from runnerkit.client.pagination import AsyncPage, AsyncPaginator, Page
 from runnerkit.client.resources.runners import RunnersResource
+from runnerkit.client.results import APIResponse
 from runnerkit.client.retry import RetryInterceptor, RetryPolicy
 from runnerkit_proto.gitpod.v1 import runner_configuration_connect, runner_connect
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
     from types import TracebackType
     from typing import Self
 
@@ -38,11 +41,12 @@ if TYPE_CHECKING:
     from pyqwest import SyncClient as HTTPSyncClient
 
     from runnerkit.client._api import AsyncRunnersAPI, RunnersAPI
-    from runnerkit.client._rpc import CallOptions, RpcSpec
+    from runnerkit.client._rpc import Invoker, RpcSpec
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Client", "CompactJSONCodec"]
 
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_COMPRESS_MIN_BYTES = 1024
 C = TypeVar("C")
 _RUNNER = "gitpod.v1.RunnerService"
 _CONFIGURATION = "gitpod.v1.RunnerConfigurationService"
@@ -93,6 +97,7 @@ class _Settings:
     timeout: float | None
     codec: Codec[Any, Any]
     compression: Compression | None
+    compress_min_bytes: int
     retry: RetryPolicy
 
     @staticmethod
@@ -105,6 +110,7 @@ class _Settings:
         retry_policy: RetryPolicy | None,
         codec: Literal["proto", "json"],
         compression: Literal["gzip"] | None,
+        compress_min_bytes: int,
     ) -> _Settings:
         if codec not in ("proto", "json"):
             raise ValueError(f"codec must be 'proto' or 'json', got {codec!r}")
@@ -117,63 +123,224 @@ class _Settings:
             timeout=timeout,
             codec=CompactJSONCodec() if codec == "json" else google_protobuf_binary_codec(),
             compression=GzipCompression() if compression == "gzip" else None,
+            compress_min_bytes=compress_min_bytes,
             retry=policy,
         )
 
-    def build(self, client_class: Callable[..., C], http_client: object | None) -> C:
+    def build(
+        self, client_class: Callable[..., C], http_client: object | None, *, compress: bool = True
+    ) -> C:
         """Instantiate a generated client class with these settings."""
         return client_class(
             self.base_url,
             codec=self.codec,
-            send_compression=self.compression,
+            send_compression=self.compression if compress else None,
             timeout_ms=None if self.timeout is None else round(self.timeout * 1000),
             interceptors=(BearerAuth(self.token), RetryInterceptor(self.retry)),
             http_client=http_client,
         )
 
 
+class _Services:
+    """The generated clients of one facade client, and which one a request goes through.
+
+    Requests of at least ``compress_min_bytes`` (encoded, binary) go through the clients
+    that gzip them; smaller ones through twins that do not (built on first use), as
+    connect-go's ``WithCompressMinBytes``: compressing a few hundred bytes costs more time
+    than it saves.
+    """
+
+    def __init__(
+        self,
+        settings: _Settings,
+        clients: Mapping[str, Any],
+        factories: Mapping[str, Callable[..., Any]],
+        http_client: object | None,
+    ) -> None:
+        self._settings = settings
+        self._clients = clients
+        self._factories = factories
+        self._http_client = http_client
+        self._plain: dict[str, Any] = {} if settings.compression is not None else dict(clients)
+        self._min_bytes = settings.compress_min_bytes
+
+    def for_request(self, service: str, request: Message) -> Any:  # noqa: ANN401
+        if self._settings.compression is not None and request.ByteSize() >= self._min_bytes:
+            return self._clients[service]
+        client = self._plain.get(service)
+        if client is None:
+            client = self._plain[service] = self._settings.build(
+                self._factories[service], self._http_client, compress=False
+            )
+        return client
+
+    def plain_clients(self) -> list[Any]:
+        return [c for name, c in self._plain.items() if c is not self._clients.get(name)]
+
+
+def _timeout_ms(timeout: float | None) -> int | None:
+    return None if timeout is None else max(1, round(timeout * 1000))
+
+
 class _SyncInvoker:
-    def __init__(self, services: Mapping[str, Any]) -> None:
+    def __init__(self, services: _Services) -> None:
         self._services = services
 
-    def _call(self, spec: RpcSpec, options: CallOptions, request: Message) -> Message:
-        method = getattr(self._services[spec.service], spec.method)
+    def _call(
+        self,
+        spec: RpcSpec,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+        request: Message,
+    ) -> Message:
+        client = self._services.for_request(spec.service, request)
         try:
-            response: Message = method(
-                request, headers=options.headers, timeout_ms=options.timeout_ms
+            response: Message = client.execute_unary(
+                request=request,
+                method=spec.method_info,
+                headers=headers,
+                timeout_ms=None if timeout is None else _timeout_ms(timeout),
             )
         except ConnectError as error:
             raise from_connect_error(error) from error
         return response
 
-    def unary(self, spec: RpcSpec, request: Message, options: CallOptions) -> Message:
-        return self._call(spec, options, request)
+    def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> Message:
+        return self._call(spec, timeout, headers, request)
 
-    def list(self, spec: RpcSpec, request: Message, options: CallOptions) -> Page[Any]:
-        fetch = functools.partial(self._call, spec, options)
+    def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> Page[Any]:
+        fetch = functools.partial(self._call, spec, timeout, headers)
         return Page(request, fetch(request), spec.items or "", fetch)
+
+    def raw(self) -> Invoker:
+        return _RawSyncInvoker(self)
+
+
+class _RawSyncInvoker:
+    def __init__(self, inner: _SyncInvoker) -> None:
+        self._inner = inner
+
+    def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> APIResponse[Message]:
+        with ResponseMetadata() as meta:
+            parsed = self._inner.unary(spec, request, timeout, headers)
+        return APIResponse(parsed, meta)
+
+    def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> APIResponse[Page[Any]]:
+        with ResponseMetadata() as meta:
+            parsed = self._inner.list(spec, request, timeout, headers)
+        return APIResponse(parsed, meta)
+
+    def raw(self) -> Invoker:
+        return self
 
 
 class _AsyncInvoker:
-    def __init__(self, services: Mapping[str, Any]) -> None:
+    def __init__(self, services: _Services) -> None:
         self._services = services
 
-    async def _call(self, spec: RpcSpec, options: CallOptions, request: Message) -> Message:
-        method = getattr(self._services[spec.service], spec.method)
+    async def _call(
+        self,
+        spec: RpcSpec,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+        request: Message,
+    ) -> Message:
+        client = self._services.for_request(spec.service, request)
         try:
-            response: Message = await method(
-                request, headers=options.headers, timeout_ms=options.timeout_ms
+            response: Message = await client.execute_unary(
+                request=request,
+                method=spec.method_info,
+                headers=headers,
+                timeout_ms=None if timeout is None else _timeout_ms(timeout),
             )
         except ConnectError as error:
             raise from_connect_error(error) from error
         return response
 
-    def unary(self, spec: RpcSpec, request: Message, options: CallOptions) -> Any:  # noqa: ANN401
-        return self._call(spec, options, request)
+    def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> Awaitable[Message]:
+        return self._call(spec, timeout, headers, request)
 
-    async def list(self, spec: RpcSpec, request: Message, options: CallOptions) -> AsyncPage[Any]:
-        fetch = functools.partial(self._call, spec, options)
+    async def first_page(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> AsyncPage[Any]:
+        fetch = functools.partial(self._call, spec, timeout, headers)
         return AsyncPage(request, await fetch(request), spec.items or "", fetch)
+
+    def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> AsyncPaginator[Any]:
+        return AsyncPaginator(functools.partial(self.first_page, spec, request, timeout, headers))
+
+    def raw(self) -> Invoker:
+        return _RawAsyncInvoker(self)
+
+
+class _RawAsyncInvoker:
+    def __init__(self, inner: _AsyncInvoker) -> None:
+        self._inner = inner
+
+    async def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> APIResponse[Message]:
+        with ResponseMetadata() as meta:
+            parsed = await self._inner.unary(spec, request, timeout, headers)
+        return APIResponse(parsed, meta)
+
+    async def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> APIResponse[AsyncPage[Any]]:
+        with ResponseMetadata() as meta:
+            parsed = await self._inner.first_page(spec, request, timeout, headers)
+        return APIResponse(parsed, meta)
+
+    def raw(self) -> Invoker:
+        return self
 
 
 _DOC_ARGS = """
@@ -184,8 +351,11 @@ _DOC_ARGS = """
         max_retries: Shortcut for ``RetryPolicy(max_retries=...)``; 0 disables retries.
         retry_policy: Full retry settings (see :class:`~runnerkit.client.retry.RetryPolicy`).
         codec: ``"proto"`` (binary protobuf, default) or ``"json"`` (Connect JSON).
-        compression: ``"gzip"`` (default) compresses requests; None sends them plain.
-        http_client: A pyqwest client to use (e.g. for TLS settings or in-process tests).
+        compression: ``"gzip"`` (default) compresses requests of at least
+            ``compress_min_bytes``; None sends every request plain.
+        compress_min_bytes: Smaller requests are sent plain (default 1024 bytes).
+        http_client: A pyqwest client to use (e.g. for TLS settings or in-process tests):
+            a ``pyqwest.SyncClient`` for ``Client``, a ``pyqwest.Client`` for ``AsyncClient``.
 
     Raises:
         ConfigurationError: No bearer token, or a base URL that is not http(s).
@@ -207,8 +377,14 @@ class Client:
         retry_policy: RetryPolicy | None = None,
         codec: Literal["proto", "json"] = "proto",
         compression: Literal["gzip"] | None = "gzip",
+        compress_min_bytes: int = DEFAULT_COMPRESS_MIN_BYTES,
         http_client: HTTPSyncClient | None = None,
     ) -> None:
+        if isinstance(http_client, pyqwest.Client):
+            raise ConfigurationError(
+                f"Client needs a pyqwest.SyncClient as http_client, got {type(http_client).__name__}"
+                " (use AsyncClient with a pyqwest.Client, e.g. over pyqwest.testing.ASGITransport)"
+            )
         settings = _Settings.resolve(
             bearer_token=bearer_token,
             base_url=base_url,
@@ -217,6 +393,7 @@ class Client:
             retry_policy=retry_policy,
             codec=codec,
             compression=compression,
+            compress_min_bytes=compress_min_bytes,
         )
         self.base_url = settings.base_url
         self.runner_service = settings.build(runner_connect.RunnerServiceClientSync, http_client)
@@ -225,16 +402,24 @@ class Client:
             runner_configuration_connect.RunnerConfigurationServiceClientSync, http_client
         )
         """The generated ``RunnerConfigurationServiceClientSync``."""
-        invoker = _SyncInvoker(
-            {_RUNNER: self.runner_service, _CONFIGURATION: self.runner_configuration_service}
+        self._services = _Services(
+            settings,
+            {_RUNNER: self.runner_service, _CONFIGURATION: self.runner_configuration_service},
+            {
+                _RUNNER: runner_connect.RunnerServiceClientSync,
+                _CONFIGURATION: runner_configuration_connect.RunnerConfigurationServiceClientSync,
+            },
+            http_client,
         )
-        self.runners: RunnersAPI = RunnersResource[Sync](invoker)
+        self.runners: RunnersAPI = RunnersResource[Sync](_SyncInvoker(self._services))
         """``client.runners``: the facade, shaped like the reference SDK."""
 
     def close(self) -> None:
         """Close the generated clients (an ``http_client`` you passed in stays open)."""
         self.runner_service.close()
         self.runner_configuration_service.close()
+        for client in self._services.plain_clients():
+            client.close()
 
     def __enter__(self) -> Self:
         return self
@@ -266,8 +451,14 @@ class AsyncClient:
         retry_policy: RetryPolicy | None = None,
         codec: Literal["proto", "json"] = "proto",
         compression: Literal["gzip"] | None = "gzip",
+        compress_min_bytes: int = DEFAULT_COMPRESS_MIN_BYTES,
         http_client: HTTPClient | None = None,
     ) -> None:
+        if isinstance(http_client, pyqwest.SyncClient):
+            raise ConfigurationError(
+                "AsyncClient needs a pyqwest.Client as http_client, got a pyqwest.SyncClient"
+                " (use Client for that)"
+            )
         settings = _Settings.resolve(
             bearer_token=bearer_token,
             base_url=base_url,
@@ -276,6 +467,7 @@ class AsyncClient:
             retry_policy=retry_policy,
             codec=codec,
             compression=compression,
+            compress_min_bytes=compress_min_bytes,
         )
         self.base_url = settings.base_url
         self.runner_service = settings.build(runner_connect.RunnerServiceClient, http_client)
@@ -284,16 +476,24 @@ class AsyncClient:
             runner_configuration_connect.RunnerConfigurationServiceClient, http_client
         )
         """The generated ``RunnerConfigurationServiceClient``."""
-        invoker = _AsyncInvoker(
-            {_RUNNER: self.runner_service, _CONFIGURATION: self.runner_configuration_service}
+        self._services = _Services(
+            settings,
+            {_RUNNER: self.runner_service, _CONFIGURATION: self.runner_configuration_service},
+            {
+                _RUNNER: runner_connect.RunnerServiceClient,
+                _CONFIGURATION: runner_configuration_connect.RunnerConfigurationServiceClient,
+            },
+            http_client,
         )
-        self.runners: AsyncRunnersAPI = RunnersResource[Async](invoker)
+        self.runners: AsyncRunnersAPI = RunnersResource[Async](_AsyncInvoker(self._services))
         """``client.runners``: the facade, shaped like the reference SDK."""
 
     async def close(self) -> None:
         """Close the generated clients (an ``http_client`` you passed in stays open)."""
         await self.runner_service.close()
         await self.runner_configuration_service.close()
+        for client in self._services.plain_clients():
+            await client.close()
 
     async def __aenter__(self) -> Self:
         return self

@@ -33,6 +33,8 @@ from connectrpc.errors import ConnectError
 from connectrpc.method import IdempotencyLevel
 from pyqwest import ConnectTimeout
 
+from runnerkit.client.errors import remember_response
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
@@ -194,6 +196,7 @@ class RetryInterceptor:
                 except ConnectError as error:
                     delay = self.policy.next_delay(error, ctx, retries, meta.headers)
                     if delay is None:
+                        remember_response(error, meta.http_status, meta.headers)
                         raise
             retries += 1
             self.policy.sleep(delay)
@@ -223,6 +226,7 @@ class RetryInterceptor:
                 except ConnectError as error:
                     delay = self.policy.next_delay(error, ctx, retries, meta.headers)
                     if delay is None:
+                        remember_response(error, meta.http_status, meta.headers)
                         raise
             retries += 1
             await self.policy.async_sleep(delay)
