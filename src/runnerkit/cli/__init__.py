@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from click.shell_completion import get_completion_class
 
 from runnerkit import __version__
 from runnerkit.cli.admin import admin
@@ -50,6 +51,22 @@ def main() -> None:
     with --token / GITPOD_API_KEY. `serve` and `admin` run the local reference server (install
     it with: pip install 'runnerkit[server]').
     """
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL.
+
+    \b
+    bash:  eval "$(runnerkit completion bash)"   (e.g. in ~/.bashrc)
+    zsh:   eval "$(runnerkit completion zsh)"    (e.g. in ~/.zshrc)
+    fish:  runnerkit completion fish > ~/.config/fish/completions/runnerkit.fish
+    """
+    cls = get_completion_class(shell)
+    if cls is None:  # pragma: no cover - click ships all three
+        raise click.UsageError(f"no completion for {shell}")
+    click.echo(cls(main, {}, "runnerkit", "_RUNNERKIT_COMPLETE").source())
 
 
 main.add_command(serve)
