@@ -51,7 +51,6 @@ def _secret(*, required: bool) -> Callable[[Callable[..., Any]], Callable[..., A
         envvar="RUNNERKIT_HOST_TOKEN",
         show_envvar=True,
         required=required,
-        default=None,
         callback=_secret_value,
         help="The token itself ('-' reads one line from stdin).",
     )
