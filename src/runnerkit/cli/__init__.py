@@ -62,7 +62,7 @@ def completion(shell: str) -> None:
     bash:  eval "$(runnerkit completion bash)"   (e.g. in ~/.bashrc)
     zsh:   eval "$(runnerkit completion zsh)"    (e.g. in ~/.zshrc)
     fish:  runnerkit completion fish > ~/.config/fish/completions/runnerkit.fish
-    """
+    """  # noqa: D301 - \b is click's "keep these lines as they are" marker
     cls = get_completion_class(shell)
     if cls is None:  # pragma: no cover - click ships all three
         raise click.UsageError(f"no completion for {shell}")
