@@ -91,6 +91,7 @@ serve: $(INSTALLED) ## Run the reference server on 127.0.0.1:8080 with ./runnerk
 .PHONY: bench
 bench: $(INSTALLED) ## Benchmark the server against a bare ASGI endpoint (ratios, one run)
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_client.py
 
 .PHONY: check-min
 check-min: $(INSTALLED) ## Install the wheel with the lowest supported versions in a throwaway venv and test it
