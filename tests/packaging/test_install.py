@@ -69,7 +69,7 @@ def _constraints() -> Path:
 def client_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("client-venv")
     venv.create(directory, with_pip=True)
-    pip = [str(directory / "bin/python"), "-m", "pip", "install", "--quiet"]
+    pip = [str(directory / "bin/python"), "-m", "pip", "install", "--quiet", "--no-compile"]
     subprocess.run(
         [*pip, "--disable-pip-version-check", "-c", str(_constraints()), str(wheel)],
         check=True,

@@ -142,31 +142,40 @@ class _Settings:
 
 
 class _Services:
-    """The generated clients of one facade client, and which one a request goes through.
+    """The generated clients of one facade client, built on first use.
 
-    Requests of at least ``compress_min_bytes`` (encoded, binary) go through the clients
-    that gzip them; smaller ones through twins that do not (built on first use), as
-    connect-go's ``WithCompressMinBytes``: compressing a few hundred bytes costs more time
-    than it saves.
+    ``exposed(service)`` is the client users reach as ``client.runner_service`` …, compressing
+    requests as configured. The facade sends requests of at least ``compress_min_bytes``
+    (encoded, binary) through it, smaller ones through a twin that never compresses (as
+    connect-go's ``WithCompressMinBytes``: compressing a few hundred bytes costs more time than
+    it saves).
     """
 
     def __init__(
         self,
         settings: _Settings,
-        clients: Mapping[str, Any],
         factories: Mapping[str, Callable[..., Any]],
         http_client: object | None,
     ) -> None:
         self._settings = settings
-        self._clients = clients
         self._factories = factories
         self._http_client = http_client
-        self._plain: dict[str, Any] = {} if settings.compression is not None else dict(clients)
+        self._exposed: dict[str, Any] = {}
+        self._plain: dict[str, Any] = {}
+        self._compress = settings.compression is not None
         self._min_bytes = settings.compress_min_bytes
 
+    def exposed(self, service: str) -> Any:  # noqa: ANN401 - a generated client class
+        client = self._exposed.get(service)
+        if client is None:
+            client = self._exposed[service] = self._settings.build(
+                self._factories[service], self._http_client
+            )
+        return client
+
     def for_request(self, service: str, request: Message) -> Any:  # noqa: ANN401
-        if self._settings.compression is not None and request.ByteSize() >= self._min_bytes:
-            return self._clients[service]
+        if not self._compress or request.ByteSize() >= self._min_bytes:
+            return self.exposed(service)
         client = self._plain.get(service)
         if client is None:
             client = self._plain[service] = self._settings.build(
@@ -174,8 +183,8 @@ class _Services:
             )
         return client
 
-    def plain_clients(self) -> list[Any]:
-        return [c for name, c in self._plain.items() if c is not self._clients.get(name)]
+    def built(self) -> list[Any]:
+        return [*self._exposed.values(), *self._plain.values()]
 
 
 def _timeout_ms(timeout: float | None) -> int | None:
@@ -396,15 +405,8 @@ class Client:
             compress_min_bytes=compress_min_bytes,
         )
         self.base_url = settings.base_url
-        self.runner_service = settings.build(runner_connect.RunnerServiceClientSync, http_client)
-        """The generated ``RunnerServiceClientSync`` (auth and retries included)."""
-        self.runner_configuration_service = settings.build(
-            runner_configuration_connect.RunnerConfigurationServiceClientSync, http_client
-        )
-        """The generated ``RunnerConfigurationServiceClientSync``."""
         self._services = _Services(
             settings,
-            {_RUNNER: self.runner_service, _CONFIGURATION: self.runner_configuration_service},
             {
                 _RUNNER: runner_connect.RunnerServiceClientSync,
                 _CONFIGURATION: runner_configuration_connect.RunnerConfigurationServiceClientSync,
@@ -414,11 +416,25 @@ class Client:
         self.runners: RunnersAPI = RunnersResource[Sync](_SyncInvoker(self._services))
         """``client.runners``: the facade, shaped like the reference SDK."""
 
+    @property
+    def runner_service(self) -> runner_connect.RunnerServiceClientSync:
+        """The generated ``RunnerServiceClientSync`` (auth and retries included)."""
+        client: runner_connect.RunnerServiceClientSync = self._services.exposed(_RUNNER)
+        return client
+
+    @property
+    def runner_configuration_service(
+        self,
+    ) -> runner_configuration_connect.RunnerConfigurationServiceClientSync:
+        """The generated ``RunnerConfigurationServiceClientSync`` (auth and retries included)."""
+        client: runner_configuration_connect.RunnerConfigurationServiceClientSync = (
+            self._services.exposed(_CONFIGURATION)
+        )
+        return client
+
     def close(self) -> None:
         """Close the generated clients (an ``http_client`` you passed in stays open)."""
-        self.runner_service.close()
-        self.runner_configuration_service.close()
-        for client in self._services.plain_clients():
+        for client in self._services.built():
             client.close()
 
     def __enter__(self) -> Self:
@@ -470,15 +486,8 @@ class AsyncClient:
             compress_min_bytes=compress_min_bytes,
         )
         self.base_url = settings.base_url
-        self.runner_service = settings.build(runner_connect.RunnerServiceClient, http_client)
-        """The generated ``RunnerServiceClient`` (auth and retries included)."""
-        self.runner_configuration_service = settings.build(
-            runner_configuration_connect.RunnerConfigurationServiceClient, http_client
-        )
-        """The generated ``RunnerConfigurationServiceClient``."""
         self._services = _Services(
             settings,
-            {_RUNNER: self.runner_service, _CONFIGURATION: self.runner_configuration_service},
             {
                 _RUNNER: runner_connect.RunnerServiceClient,
                 _CONFIGURATION: runner_configuration_connect.RunnerConfigurationServiceClient,
@@ -488,11 +497,25 @@ class AsyncClient:
         self.runners: AsyncRunnersAPI = RunnersResource[Async](_AsyncInvoker(self._services))
         """``client.runners``: the facade, shaped like the reference SDK."""
 
+    @property
+    def runner_service(self) -> runner_connect.RunnerServiceClient:
+        """The generated ``RunnerServiceClient`` (auth and retries included)."""
+        client: runner_connect.RunnerServiceClient = self._services.exposed(_RUNNER)
+        return client
+
+    @property
+    def runner_configuration_service(
+        self,
+    ) -> runner_configuration_connect.RunnerConfigurationServiceClient:
+        """The generated ``RunnerConfigurationServiceClient`` (auth and retries included)."""
+        client: runner_configuration_connect.RunnerConfigurationServiceClient = (
+            self._services.exposed(_CONFIGURATION)
+        )
+        return client
+
     async def close(self) -> None:
         """Close the generated clients (an ``http_client`` you passed in stays open)."""
-        await self.runner_service.close()
-        await self.runner_configuration_service.close()
-        for client in self._services.plain_clients():
+        for client in self._services.built():
             await client.close()
 
     async def __aenter__(self) -> Self:
