@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pyqwest
-from connectrpc.client import ResponseMetadata
-from connectrpc.compat import google_protobuf_binary_codec
+from connectrpc.client import ConnectClient, ConnectClientSync, ResponseMetadata
 from connectrpc.compression.gzip import GzipCompression
 from connectrpc.errors import ConnectError
-from google.protobuf import json_format
 
 from runnerkit.client._rpc import Async, Sync
 from runnerkit.client.auth import BearerAuth, resolve_base_url, resolve_token
@@ -27,7 +26,6 @@ from runnerkit.client.pagination import AsyncPage, AsyncPaginator, Page
 from runnerkit.client.resources.runners import RunnersResource
 from runnerkit.client.results import APIResponse
 from runnerkit.client.retry import RetryInterceptor, RetryPolicy
-from runnerkit_proto.gitpod.v1 import runner_configuration_connect, runner_connect
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -42,14 +40,50 @@ if TYPE_CHECKING:
 
     from runnerkit.client._api import AsyncRunnersAPI, RunnersAPI
     from runnerkit.client._rpc import Invoker, RpcSpec
+    from runnerkit_proto.gitpod.v1 import runner_configuration_connect, runner_connect
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Client", "CompactJSONCodec"]
+__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "BinaryCodec", "Client", "CompactJSONCodec"]
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_COMPRESS_MIN_BYTES = 1024
 C = TypeVar("C")
 _RUNNER = "gitpod.v1.RunnerService"
 _CONFIGURATION = "gitpod.v1.RunnerConfigurationService"
+
+
+class BinaryCodec:
+    """Connect binary codec for google protobuf messages (``application/proto``)."""
+
+    def name(self) -> str:
+        """The Connect codec name.
+
+        Returns:
+            ``"proto"``.
+        """
+        return "proto"
+
+    def encode(self, message: Message) -> bytes:
+        """Serialise ``message``.
+
+        Args:
+            message: Any google protobuf message.
+
+        Returns:
+            The wire bytes.
+        """
+        return message.SerializeToString()
+
+    def decode(self, data: bytes | bytearray, message_class: type[Any]) -> Any:  # noqa: ANN401
+        """Parse the wire bytes.
+
+        Args:
+            data: The body.
+            message_class: The generated message class.
+
+        Returns:
+            The parsed message.
+        """
+        return message_class.FromString(data)
 
 
 class CompactJSONCodec:
@@ -72,6 +106,8 @@ class CompactJSONCodec:
         Returns:
             UTF-8 JSON bytes (lowerCamelCase names, enums by name).
         """
+        from google.protobuf import json_format  # noqa: PLC0415 - only JSON clients need it
+
         value = json_format.MessageToDict(message)
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -85,6 +121,8 @@ class CompactJSONCodec:
         Returns:
             The parsed message.
         """
+        from google.protobuf import json_format  # noqa: PLC0415 - only JSON clients need it
+
         message = message_class()
         json_format.Parse(bytes(data), message, ignore_unknown_fields=True)
         return message
@@ -121,7 +159,7 @@ class _Settings:
             base_url=resolve_base_url(base_url),
             token=resolve_token(bearer_token),
             timeout=timeout,
-            codec=CompactJSONCodec() if codec == "json" else google_protobuf_binary_codec(),
+            codec=CompactJSONCodec() if codec == "json" else BinaryCodec(),
             compression=GzipCompression() if compression == "gzip" else None,
             compress_min_bytes=compress_min_bytes,
             retry=policy,
@@ -141,27 +179,40 @@ class _Settings:
         )
 
 
-class _Services:
-    """The generated clients of one facade client, built on first use.
+def _generated(module: str, name: str) -> Callable[..., Any]:
+    """A generated client class, imported on first use (it pulls in connectrpc's server)."""
 
-    ``exposed(service)`` is the client users reach as ``client.runner_service`` …, compressing
-    requests as configured. The facade sends requests of at least ``compress_min_bytes``
-    (encoded, binary) through it, smaller ones through a twin that never compresses (as
-    connect-go's ``WithCompressMinBytes``: compressing a few hundred bytes costs more time than
-    it saves).
+    def build(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        cls = getattr(importlib.import_module(f"runnerkit_proto.gitpod.v1.{module}"), name)
+        return cls(*args, **kwargs)
+
+    return build
+
+
+class _Services:
+    """The connectrpc clients of one facade client, built on first use.
+
+    ``exposed(service)`` is the generated client users reach as ``client.runner_service`` …,
+    compressing requests as configured. The facade itself calls through a plain
+    ``ConnectClient(Sync)`` (it passes each RPC's description itself): requests of at least
+    ``compress_min_bytes`` (encoded, binary) go through one that gzips, smaller ones through one
+    that never compresses (as connect-go's ``WithCompressMinBytes``: compressing a few hundred
+    bytes costs more time than it saves).
     """
 
     def __init__(
         self,
         settings: _Settings,
-        factories: Mapping[str, Callable[..., Any]],
+        facade_class: Callable[..., Any],
+        generated: Mapping[str, Callable[..., Any]],
         http_client: object | None,
     ) -> None:
         self._settings = settings
-        self._factories = factories
+        self._facade_class = facade_class
+        self._generated = generated
         self._http_client = http_client
         self._exposed: dict[str, Any] = {}
-        self._plain: dict[str, Any] = {}
+        self._facade: dict[bool, Any] = {}
         self._compress = settings.compression is not None
         self._min_bytes = settings.compress_min_bytes
 
@@ -169,22 +220,21 @@ class _Services:
         client = self._exposed.get(service)
         if client is None:
             client = self._exposed[service] = self._settings.build(
-                self._factories[service], self._http_client
+                self._generated[service], self._http_client
             )
         return client
 
-    def for_request(self, service: str, request: Message) -> Any:  # noqa: ANN401
-        if not self._compress or request.ByteSize() >= self._min_bytes:
-            return self.exposed(service)
-        client = self._plain.get(service)
+    def for_request(self, request: Message) -> Any:  # noqa: ANN401
+        compress = self._compress and request.ByteSize() >= self._min_bytes
+        client = self._facade.get(compress)
         if client is None:
-            client = self._plain[service] = self._settings.build(
-                self._factories[service], self._http_client, compress=False
+            client = self._facade[compress] = self._settings.build(
+                self._facade_class, self._http_client, compress=compress
             )
         return client
 
     def built(self) -> list[Any]:
-        return [*self._exposed.values(), *self._plain.values()]
+        return [*self._exposed.values(), *self._facade.values()]
 
 
 def _timeout_ms(timeout: float | None) -> int | None:
@@ -202,7 +252,7 @@ class _SyncInvoker:
         headers: Mapping[str, str] | None,
         request: Message,
     ) -> Message:
-        client = self._services.for_request(spec.service, request)
+        client = self._services.for_request(request)
         try:
             response: Message = client.execute_unary(
                 request=request,
@@ -278,7 +328,7 @@ class _AsyncInvoker:
         headers: Mapping[str, str] | None,
         request: Message,
     ) -> Message:
-        client = self._services.for_request(spec.service, request)
+        client = self._services.for_request(request)
         try:
             response: Message = await client.execute_unary(
                 request=request,
@@ -407,9 +457,12 @@ class Client:
         self.base_url = settings.base_url
         self._services = _Services(
             settings,
+            ConnectClientSync,
             {
-                _RUNNER: runner_connect.RunnerServiceClientSync,
-                _CONFIGURATION: runner_configuration_connect.RunnerConfigurationServiceClientSync,
+                _RUNNER: _generated("runner_connect", "RunnerServiceClientSync"),
+                _CONFIGURATION: _generated(
+                    "runner_configuration_connect", "RunnerConfigurationServiceClientSync"
+                ),
             },
             http_client,
         )
@@ -488,9 +541,12 @@ class AsyncClient:
         self.base_url = settings.base_url
         self._services = _Services(
             settings,
+            ConnectClient,
             {
-                _RUNNER: runner_connect.RunnerServiceClient,
-                _CONFIGURATION: runner_configuration_connect.RunnerConfigurationServiceClient,
+                _RUNNER: _generated("runner_connect", "RunnerServiceClient"),
+                _CONFIGURATION: _generated(
+                    "runner_configuration_connect", "RunnerConfigurationServiceClient"
+                ),
             },
             http_client,
         )

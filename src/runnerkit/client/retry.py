@@ -23,7 +23,6 @@ import random as _random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from connectrpc._response_metadata import _current_response
@@ -69,6 +68,8 @@ def _parse_retry_after(headers: Headers) -> float | None:
         return float(value)
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rarely needed, slow import
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
