@@ -61,8 +61,12 @@ print(json.dumps({
 """
 
 
+# Read at import: the autouse clean_environ fixture strips RUNNERKIT_* from each test.
+_CONSTRAINTS = os.environ.get("RUNNERKIT_INSTALL_CONSTRAINTS", "requirements/constraints.txt")
+
+
 def _constraints() -> Path:
-    return ROOT / os.environ.get("RUNNERKIT_INSTALL_CONSTRAINTS", "requirements/constraints.txt")
+    return ROOT / _CONSTRAINTS
 
 
 @pytest.fixture(scope="module")
