@@ -13,7 +13,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
 
 from runnerkit.cli.resources._types import short_enum_name
 from runnerkit.messages import to_dict
@@ -35,6 +34,8 @@ def _one_line(text: str) -> str:
 
 def _print_data(data: object, output: str) -> None:
     if output == "yaml":
+        import yaml  # noqa: PLC0415 - only --output yaml needs it
+
         click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
     else:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
