@@ -22,11 +22,20 @@ OWNED_ROOTS = ("gitpod",)
 # packages we do not ship).
 _IMPORT = re.compile(r"^(\s*)(from|import) (" + "|".join(OWNED_ROOTS) + r")([.\s])", re.MULTILINE)
 _FORBIDDEN = re.compile(r"^\s*(from|import) (gitpod|buf)[.\s]", re.MULTILINE)
+# The module name protoc hands the protobuf builder; it becomes each class's ``__module__``,
+# which pickle imports and tracebacks show, so it must name the relocated module too.
+_MODULE_NAME = re.compile(
+    r"(BuildTopDescriptorsAndMessages\(\s*DESCRIPTOR,\s*['\"])(" + "|".join(OWNED_ROOTS) + r")\."
+)
+_FORBIDDEN_MODULE_NAME = re.compile(
+    r"BuildTopDescriptorsAndMessages\(\s*DESCRIPTOR,\s*['\"](gitpod|buf)\."
+)
 
 
 def rewrite(text: str) -> str:
-    """Return ``text`` with every owned absolute import moved under PACKAGE."""
-    return _IMPORT.sub(rf"\1\2 {PACKAGE}.\3\4", text)
+    """Return ``text`` with every owned import and module name moved under PACKAGE."""
+    text = _IMPORT.sub(rf"\1\2 {PACKAGE}.\3\4", text)
+    return _MODULE_NAME.sub(rf"\1{PACKAGE}.\2.", text)
 
 
 def main(root: Path) -> int:
@@ -39,7 +48,7 @@ def main(root: Path) -> int:
             continue
         text = path.read_text(encoding="utf-8")
         new = rewrite(text)
-        if _FORBIDDEN.search(new):
+        if _FORBIDDEN.search(new) or _FORBIDDEN_MODULE_NAME.search(new):
             print(f"{path}: an import outside {PACKAGE} remains after the rewrite", file=sys.stderr)
             return 1
         if new != text:

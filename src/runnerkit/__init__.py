@@ -4,8 +4,11 @@
 (``client.runners.create(...)``) over the generated Connect clients. The generated protobuf
 messages and clients live in ``runnerkit_proto.gitpod.v1``, built from ``proto/`` by ``make gen``.
 
-The client names are re-exported lazily, so that ``import runnerkit.server`` does not load
-the client (the server and the client never import each other).
+``runnerkit.to_dict`` / ``to_json`` / ``to_datetime`` / ``to_timedelta`` turn responses into
+plain Python (:mod:`runnerkit.messages`).
+
+The names are re-exported lazily, so that ``import runnerkit.server`` does not load the client
+(the server and the client never import each other) and ``import runnerkit`` stays cheap.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ if TYPE_CHECKING:
         AbortedError,
         AlreadyExistsError,
         APIError,
+        APIResponse,
         AsyncClient,
         AsyncPage,
+        AsyncPaginator,
         Client,
         ConfigurationError,
         DeadlineExceededError,
@@ -38,15 +43,18 @@ if TYPE_CHECKING:
         apaginate,
         paginate,
     )
+    from runnerkit.messages import to_datetime, to_dict, to_json, to_timedelta
 
 __version__ = "0.1.0"
 
 __all__ = [
     "APIError",
+    "APIResponse",
     "AbortedError",
     "AlreadyExistsError",
     "AsyncClient",
     "AsyncPage",
+    "AsyncPaginator",
     "Client",
     "ConfigurationError",
     "DeadlineExceededError",
@@ -65,12 +73,19 @@ __all__ = [
     "__version__",
     "apaginate",
     "paginate",
+    "to_datetime",
+    "to_dict",
+    "to_json",
+    "to_timedelta",
 ]
+
+_MESSAGES = frozenset({"to_datetime", "to_dict", "to_json", "to_timedelta"})
 
 
 def __getattr__(name: str) -> object:
     if name in __all__:
-        value: object = getattr(importlib.import_module("runnerkit.client"), name)
+        module = "runnerkit.messages" if name in _MESSAGES else "runnerkit.client"
+        value: object = getattr(importlib.import_module(module), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'runnerkit' has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """Conversions between :class:`datetime.datetime` and ``google.protobuf.Timestamp``.
 
-Rules (STYLE.md §7):
+Rules:
 
 - Datetimes coming *out* are always timezone-aware and in UTC.
 - Aware datetimes going *in* are converted to UTC; **naive datetimes are read as UTC**

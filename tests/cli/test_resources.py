@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -102,13 +103,13 @@ def test_create_get_list_update_delete_runner(env, runner_id):
     done = rk_process("runners", "get", runner_id, env=env)
     assert done.returncode == 0, done.stderr
     assert "cli runner" in done.stdout
-    assert "RUNNER_PROVIDER_AWS_EC2" in done.stdout
+    assert re.search(r"^provider +aws-ec2$", done.stdout, re.MULTILINE)
 
     done = rk_process("runners", "list", env=env)
     assert done.returncode == 0, done.stderr
     header, *rows = done.stdout.splitlines()
     assert header.split() == ["ID", "NAME", "PROVIDER", "PHASE", "CREATED"]
-    assert any(runner_id in row and "aws_ec2" in row for row in rows)
+    assert any(runner_id in row and "aws-ec2" in row.split() for row in rows)
 
     done = rk_process("runners", "list", "--provider", "RUNNER_PROVIDER_AWS_EC2", "--json", env=env)
     listed = json.loads(done.stdout)
@@ -117,6 +118,7 @@ def test_create_get_list_update_delete_runner(env, runner_id):
 
     done = rk_process("runners", "update", runner_id, "--name", "renamed", "--auto-update", env=env)
     assert done.returncode == 0, done.stderr
+    assert re.search(r"^name +renamed$", done.stdout, re.MULTILINE)  # the updated runner
     got = json.loads(rk_process("runners", "get", runner_id, "--json", env=env).stdout)
     assert got["name"] == "renamed"
     assert got["spec"]["configuration"]["autoUpdate"] is True
@@ -126,7 +128,7 @@ def test_create_get_list_update_delete_runner(env, runner_id):
             "runners", "create", "--name", "doomed", "--provider", "gcp", "--json", env=env
         ).stdout
     )["runner"]["runnerId"]
-    done = rk_process("runners", "delete", other, env=env)
+    done = rk_process("runners", "delete", other, "--yes", env=env)
     assert done.returncode == 0, done.stderr
     done = rk_process("runners", "get", other, env=env)
     assert done.returncode == 3
@@ -157,7 +159,7 @@ def test_policies(env, runner_id):
     assert "admin" in done.stdout
     listed = json.loads(rk("policies", "list", runner_id, "--json", env=env).stdout)
     assert {"groupId": group, "role": "RUNNER_ROLE_ADMIN"} in listed
-    assert rk("policies", "delete", runner_id, group, env=env).returncode == 0
+    assert rk("policies", "delete", runner_id, group, "--yes", env=env).returncode == 0
     assert group not in rk("policies", "list", runner_id, env=env).stdout
 
 
@@ -189,10 +191,7 @@ def test_missing_token_is_a_usage_error(real_server):
     url, _ = real_server
     done = rk_process("runners", "list", env={"GITPOD_BASE_URL": url})
     assert done.returncode == 2
-    assert done.stderr == (
-        "error: no bearer token: pass bearer_token=... or set the GITPOD_API_KEY environment "
-        "variable\n"
-    )
+    assert done.stderr == "error: no API token: pass --token or set GITPOD_API_KEY\n"
 
 
 def test_options_override_environment_and_auth_errors(real_server, server_dir):
@@ -209,12 +208,11 @@ def test_options_override_environment_and_auth_errors(real_server, server_dir):
 def test_unreachable_server_is_exit_6():
     done = rk_process("runners", "list", "--base-url", "http://127.0.0.1:9", "--token", "x")
     assert done.returncode == 6
-    assert done.stderr.startswith("error: unavailable: ")
-    assert done.stderr.count("\n") == 1
+    assert done.stderr == "error: cannot reach http://127.0.0.1:9: Connection refused\n"
 
 
 def test_configuration_commands_answer(env, runner_id):
-    """Part-2 commands succeed unless their RPC is still in KNOWN_UNIMPLEMENTED."""
+    """The configuration commands succeed unless their RPC is still in KNOWN_UNIMPLEMENTED."""
     cases = {
         "GetRunnerConfigurationSchema": ["schema", "get", runner_id],
         "ListEnvironmentClasses": ["environment-classes", "list"],
@@ -314,9 +312,9 @@ def test_scm_integrations_and_host_tokens(env, runner_id):
     assert done.returncode == 0, done.stderr
     got = json.loads(rk("host-tokens", "get", token_id, "--json", env=env).stdout)
     assert got["expiresAt"] == "2032-01-01T00:00:00Z"
-    assert rk("host-tokens", "delete", token_id, env=env).returncode == 0
+    assert rk("host-tokens", "delete", token_id, "--yes", env=env).returncode == 0
     assert rk("host-tokens", "get", token_id, env=env).returncode == 3
-    assert rk("scm-integrations", "delete", integration, env=env).returncode == 0
+    assert rk("scm-integrations", "delete", integration, "-y", env=env).returncode == 0
     assert rk("scm-integrations", "get", integration, env=env).returncode == 3
 
 
@@ -337,7 +335,7 @@ def test_context_url_parse(env, runner_id):
 
 
 def test_host_token_create_parses_secret_and_expiry(tmp_path):
-    """Against the fake API (host tokens are part 2 of the server): stdin secret, UTC expiry."""
+    """Against the fake API (it records the request): stdin secret, UTC expiry, enum number."""
     state = State()
     with serve(build_app(state)) as url:
         done = subprocess.run(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import runnerkit
 
-# RPCs the server answers with `unimplemented` (part 2, RunnerConfigurationService, landed).
+# RPCs the server answers with `unimplemented` (none: every RPC is implemented).
 KNOWN_UNIMPLEMENTED: frozenset[str] = frozenset()
 
 # Examples the server answers with an error by design, with the reason.

@@ -95,12 +95,26 @@ def test_bad_base_url():
 # --- headers and codecs ----------------------------------------------------------------
 
 
+def test_requests_from_compress_min_bytes_up_are_gzipped(fake):
+    url, state = fake
+    with make(url) as client:
+        list(client.runners.list(filter={"creator_ids": ["x" * 1100]}))
+        assert state.requests[-1][1].get("content-encoding") == "gzip"
+        list(client.runners.list(filter={"creator_ids": ["x" * 900]}))
+        assert state.requests[-1][1].get("content-encoding") == "identity"
+
+
 @pytest.mark.parametrize(
     ("kwargs", "content_type", "encoding"),
     [
-        ({}, "application/proto", "gzip"),
-        ({"codec": "json"}, "application/json", "gzip"),
-        ({"codec": "json", "compression": None}, "application/json", "identity"),
+        ({}, "application/proto", "identity"),  # below compress_min_bytes
+        ({"compress_min_bytes": 0}, "application/proto", "gzip"),
+        ({"codec": "json", "compress_min_bytes": 0}, "application/json", "gzip"),
+        (
+            {"codec": "json", "compression": None, "compress_min_bytes": 0},
+            "application/json",
+            "identity",
+        ),
     ],
 )
 def test_codec_and_compression(fake, kwargs, content_type, encoding):
@@ -157,7 +171,7 @@ def test_unknown_keyword_and_bad_enum(fake):
     with pytest.raises(TypeError, match=r"runners\.create\(\) got an unexpected argument 'nme'"):
         client.runners.create(nme="x")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="RUNNER_PROVIDER_AWS_EC2"):
-        client.runners.create(name="x", provider="AWS")
+        client.runners.create(name="x", provider="AWS")  # type: ignore[arg-type]
 
 
 # --- errors ----------------------------------------------------------------------------

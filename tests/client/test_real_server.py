@@ -169,8 +169,8 @@ def test_server_timestamps_are_utc_datetimes(real_server, codec):
 def test_timestamps_into_the_server(real_server, codec):
     """expires_at goes in as a naive datetime (read as UTC) and comes back equal.
 
-    Host authentication tokens belong to part 2 of the server: while CreateHostAuthenticationToken
-    is in KNOWN_UNIMPLEMENTED the RPC must answer unimplemented; afterwards the round trip runs.
+    While CreateHostAuthenticationToken is in KNOWN_UNIMPLEMENTED the RPC must answer
+    unimplemented; otherwise the round trip runs.
     """
     url, admin = real_server
     client = runnerkit.Client(base_url=url, bearer_token=admin, codec=codec)

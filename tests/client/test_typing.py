@@ -53,3 +53,22 @@ def test_generated_signatures_are_up_to_date():
     assert _apigen.OUTPUT.read_text(encoding="utf-8") == _apigen.render(), (
         "src/runnerkit/client/_api.py is stale: run python -m runnerkit.client._apigen"
     )
+
+
+def test_mypy_rejects_a_wrong_enum_name(tmp_path):
+    bad = tmp_path / "bad_enum.py"
+    bad.write_text(
+        "from __future__ import annotations\n"
+        "import runnerkit\n"
+        "def f(client: runnerkit.Client) -> None:\n"
+        "    client.runners.create(name='x', provider='RUNNER_PROVIDER_AWS')\n"
+        "    client.runners.create(name='x', provider='RUNNER_PROVIDER_AWS_EC2')\n"
+        "    client.runners.list(filter={'providers': ['RUNNER_PROVIDER_AWS']})\n"
+    )
+    stdout, _, status = api.run(["--strict", "--follow-imports=silent", str(bad)])
+    assert status == 1
+    errors = [line for line in stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1, stdout
+    assert "bad_enum.py:4:" in errors[0]
+    assert '"provider"' in errors[0]
+    assert "RUNNER_PROVIDER_AWS_EC2" in errors[0]

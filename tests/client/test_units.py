@@ -178,11 +178,22 @@ ERRORS = {
     "UnavailableError",
     "UnimplementedError",
 }
-SURFACE = {"Client", "AsyncClient", "Page", "AsyncPage", "RetryPolicy", "paginate", "apaginate"}
+SURFACE = {
+    "Client",
+    "AsyncClient",
+    "Page",
+    "AsyncPage",
+    "AsyncPaginator",
+    "APIResponse",
+    "RetryPolicy",
+    "paginate",
+    "apaginate",
+}
+MESSAGES = {"to_dict", "to_json", "to_datetime", "to_timedelta"}
 
 
 def test_public_surface_is_pinned():
-    assert set(runnerkit.__all__) == ERRORS | SURFACE | {"__version__"}
+    assert set(runnerkit.__all__) == ERRORS | SURFACE | MESSAGES | {"__version__"}
     assert set(runnerkit.client.__all__) == ERRORS | SURFACE | {
         "CompactJSONCodec",
         "DEFAULT_BASE_URL",

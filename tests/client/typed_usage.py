@@ -68,7 +68,36 @@ async def async_usage(client: runnerkit.AsyncClient) -> list[str]:
         assert_type(p, AsyncPage[runner_pb2.Runner])
     integrations = await client.runners.configurations.scm_integrations.list()
     assert_type(integrations, AsyncPage[runner_configuration_pb2.SCMIntegration])
+    async for runner in client.runners.list(filter={"providers": ["RUNNER_PROVIDER_GCP"]}):
+        assert_type(runner, runner_pb2.Runner)
+        names.append(runner.name)
+    raw = await client.runners.with_raw_response.retrieve(runner_id="r")
+    assert_type(raw, runnerkit.APIResponse[runner_pb2.GetRunnerResponse])
+    raw_page = await client.runners.with_raw_response.list()
+    assert_type(raw_page.parse(), AsyncPage[runner_pb2.Runner])
     return names
+
+
+def results_usage(client: runnerkit.Client) -> dict[str, object]:
+    raw = client.runners.with_raw_response.retrieve(runner_id="r")
+    assert_type(raw, runnerkit.APIResponse[runner_pb2.GetRunnerResponse])
+    status: int = raw.status_code
+    content_type: str | None = raw.headers.get("content-type")
+    runner = raw.parse().runner
+    created: datetime = runnerkit.to_datetime(runner.created_at)
+    nested = client.runners.policies.with_raw_response.create(
+        runner_id="r", group_id="g", role="RUNNER_ROLE_ADMIN"
+    )
+    assert_type(nested.parse(), runner_pb2.CreateRunnerPolicyResponse)
+    client.runners.update(runner_id="r", spec={"desired_phase": runner_pb2.RUNNER_PHASE_ACTIVE})
+    client.runners.create(name="n", provider=runner_configuration_pb2.RUNNER_PROVIDER_GCP)
+    try:
+        client.runners.retrieve(runner_id="r")
+    except runnerkit.APIError as error:
+        http_status: int | None = error.status_code
+        status = http_status or status
+    data = runnerkit.to_dict(runner, use_field_names=True)
+    return {"status": status, "type": content_type, "at": created, **data}
 
 
 def main() -> None:

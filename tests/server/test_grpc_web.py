@@ -1,4 +1,4 @@
-"""gRPC-Web over uvicorn works too (DESIGN.md: Connect and gRPC-Web over HTTP/1.1)."""
+"""gRPC-Web over uvicorn works too (Connect and gRPC-Web over HTTP/1.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN.md's compatibility contracts, over plain HTTP on a real socket (urllib, no Connect
+"""The compatibility contracts of docs/server.md, over plain HTTP on a real socket (urllib, no Connect
 client): no Connect-Protocol-Version, query-string token/pageSize, unknown fields, error bodies
 and statuses, x-should-retry, gzip, the 4 MiB limit, /healthz, Connect GET."""
 
@@ -165,7 +165,7 @@ def test_healthz_and_unknown_path(http):
 def test_configuration_service_is_mounted_and_authenticated(http):
     url = f"{http.base_url}/gitpod.v1.RunnerConfigurationService/GetRunnerConfigurationSchema"
     # mounted and authenticated: a wrong token is 401; the admin gets past auth (whatever the
-    # service answers to an empty request: unimplemented before part 2, a request error after)
+    # service answers to an empty request)
     for token, expected in ((http.token, None), ("wrong", 401)):
         request = urllib.request.Request(
             url,

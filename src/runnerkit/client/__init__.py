@@ -1,7 +1,7 @@
 """The runnerkit client: the reference SDK's call shape over the generated Connect clients.
 
-``Client`` / ``AsyncClient`` (settings, auth, retries, codecs), ``Page`` / ``AsyncPage``
-(pagination), ``paginate`` / ``apaginate`` (any generated List RPC), and the error classes.
+``Client`` / ``AsyncClient`` (settings, auth, retries, codecs), ``Page`` / ``AsyncPage`` /
+``AsyncPaginator`` (pagination), ``APIResponse`` (``.with_raw_response``), ``paginate`` / ``apaginate`` (any generated List RPC), and the error classes.
 """
 
 from __future__ import annotations
@@ -25,17 +25,20 @@ from runnerkit.client.errors import (
     UnavailableError,
     UnimplementedError,
 )
-from runnerkit.client.pagination import AsyncPage, Page, apaginate, paginate
+from runnerkit.client.pagination import AsyncPage, AsyncPaginator, Page, apaginate, paginate
+from runnerkit.client.results import APIResponse
 from runnerkit.client.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "APIError",
+    "APIResponse",
     "AbortedError",
     "AlreadyExistsError",
     "AsyncClient",
     "AsyncPage",
+    "AsyncPaginator",
     "Client",
     "CompactJSONCodec",
     "ConfigurationError",

@@ -5,7 +5,7 @@ Do not edit: change ``resources/**`` or the schema and regenerate.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Iterable, Mapping
@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
     from google.protobuf import timestamp_pb2
 
-    from runnerkit.client.pagination import AsyncPage, Page
+    from runnerkit.client.pagination import AsyncPage, AsyncPaginator, Page
+    from runnerkit.client.results import APIResponse
     from runnerkit_proto.gitpod.v1 import (
         identity_pb2,
         pagination_pb2,
@@ -26,6 +27,13 @@ __all__ = [
     "AsyncEnvironmentClassesAPI",
     "AsyncHostAuthenticationTokensAPI",
     "AsyncPoliciesAPI",
+    "AsyncRawConfigurationsAPI",
+    "AsyncRawEnvironmentClassesAPI",
+    "AsyncRawHostAuthenticationTokensAPI",
+    "AsyncRawPoliciesAPI",
+    "AsyncRawRunnersAPI",
+    "AsyncRawSchemaAPI",
+    "AsyncRawScmIntegrationsAPI",
     "AsyncRunnersAPI",
     "AsyncSchemaAPI",
     "AsyncScmIntegrationsAPI",
@@ -33,6 +41,13 @@ __all__ = [
     "EnvironmentClassesAPI",
     "HostAuthenticationTokensAPI",
     "PoliciesAPI",
+    "RawConfigurationsAPI",
+    "RawEnvironmentClassesAPI",
+    "RawHostAuthenticationTokensAPI",
+    "RawPoliciesAPI",
+    "RawRunnersAPI",
+    "RawSchemaAPI",
+    "RawScmIntegrationsAPI",
     "RunnersAPI",
     "SchemaAPI",
     "ScmIntegrationsAPI",
@@ -41,6 +56,12 @@ __all__ = [
 
 class RunnersAPI(Protocol):
     """``client.runners`` (sync)."""
+
+    @property
+    def with_raw_response(
+        self,
+    ) -> RawRunnersAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
 
     @property
     def policies(self) -> PoliciesAPI:
@@ -58,9 +79,26 @@ class RunnersAPI(Protocol):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
         name: str | None = None,
-        kind: int | str | None = None,
+        kind: Literal[
+            "RUNNER_KIND_UNSPECIFIED",
+            "RUNNER_KIND_LOCAL",
+            "RUNNER_KIND_REMOTE",
+            "RUNNER_KIND_LOCAL_CONFIGURATION",
+        ]
+        | int
+        | None = None,
         spec: runner_pb2.RunnerSpec | Mapping[str, object] | None = None,
-        provider: int | str | None = None,
+        provider: Literal[
+            "RUNNER_PROVIDER_UNSPECIFIED",
+            "RUNNER_PROVIDER_AWS_EC2",
+            "RUNNER_PROVIDER_LINUX_HOST",
+            "RUNNER_PROVIDER_DESKTOP_MAC",
+            "RUNNER_PROVIDER_MANAGED",
+            "RUNNER_PROVIDER_GCP",
+            "RUNNER_PROVIDER_DEV_AGENT",
+        ]
+        | int
+        | None = None,
         runner_manager_id: str | None = None,
     ) -> runner_pb2.CreateRunnerResponse:
         """Call gitpod.v1.RunnerService/CreateRunner (``runners.create``)."""
@@ -161,7 +199,9 @@ class RunnersAPI(Protocol):
         limit: int | None = None,
         pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
         scm_host: str | None = None,
-        search_mode: int | str | None = None,
+        search_mode: Literal["SEARCH_MODE_UNSPECIFIED", "SEARCH_MODE_KEYWORD", "SEARCH_MODE_NATIVE"]
+        | int
+        | None = None,
         page_size: int | None = None,
         token: str | None = None,
     ) -> runner_pb2.SearchRepositoriesResponse:
@@ -211,6 +251,12 @@ class RunnersAPI(Protocol):
 class PoliciesAPI(Protocol):
     """``client.runners.policies`` (sync)."""
 
+    @property
+    def with_raw_response(
+        self,
+    ) -> RawPoliciesAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
+
     def create(
         self,
         request: runner_pb2.CreateRunnerPolicyRequest | Mapping[str, object] | None = None,
@@ -220,7 +266,9 @@ class PoliciesAPI(Protocol):
         headers: Mapping[str, str] | None = None,
         runner_id: str | None = None,
         group_id: str | None = None,
-        role: int | str | None = None,
+        role: Literal["RUNNER_ROLE_UNSPECIFIED", "RUNNER_ROLE_ADMIN", "RUNNER_ROLE_USER"]
+        | int
+        | None = None,
     ) -> runner_pb2.CreateRunnerPolicyResponse:
         """Call gitpod.v1.RunnerService/CreateRunnerPolicy (``runners.policies.create``)."""
 
@@ -247,7 +295,9 @@ class PoliciesAPI(Protocol):
         headers: Mapping[str, str] | None = None,
         runner_id: str | None = None,
         group_id: str | None = None,
-        role: int | str | None = None,
+        role: Literal["RUNNER_ROLE_UNSPECIFIED", "RUNNER_ROLE_ADMIN", "RUNNER_ROLE_USER"]
+        | int
+        | None = None,
     ) -> runner_pb2.UpdateRunnerPolicyResponse:
         """Call gitpod.v1.RunnerService/UpdateRunnerPolicy (``runners.policies.update``)."""
 
@@ -266,6 +316,12 @@ class PoliciesAPI(Protocol):
 
 class ConfigurationsAPI(Protocol):
     """``client.runners.configurations`` (sync)."""
+
+    @property
+    def with_raw_response(
+        self,
+    ) -> RawConfigurationsAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
 
     @property
     def environment_classes(self) -> EnvironmentClassesAPI:
@@ -305,6 +361,12 @@ class ConfigurationsAPI(Protocol):
 
 class EnvironmentClassesAPI(Protocol):
     """``client.runners.configurations.environment_classes`` (sync)."""
+
+    @property
+    def with_raw_response(
+        self,
+    ) -> RawEnvironmentClassesAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
 
     def create(
         self,
@@ -374,6 +436,12 @@ class EnvironmentClassesAPI(Protocol):
 class HostAuthenticationTokensAPI(Protocol):
     """``client.runners.configurations.host_authentication_tokens`` (sync)."""
 
+    @property
+    def with_raw_response(
+        self,
+    ) -> RawHostAuthenticationTokensAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
+
     def create(
         self,
         request: runner_configuration_pb2.CreateHostAuthenticationTokenRequest
@@ -387,7 +455,13 @@ class HostAuthenticationTokensAPI(Protocol):
         user_id: str | None = None,
         host: str | None = None,
         token: str | None = None,
-        source: int | str | None = None,
+        source: Literal[
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_UNSPECIFIED",
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_OAUTH",
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_PAT",
+        ]
+        | int
+        | None = None,
         expires_at: datetime | str | timestamp_pb2.Timestamp | None = None,
         refresh_token: str | None = None,
         integration_id: str | None = None,
@@ -460,6 +534,12 @@ class HostAuthenticationTokensAPI(Protocol):
 
 class ScmIntegrationsAPI(Protocol):
     """``client.runners.configurations.scm_integrations`` (sync)."""
+
+    @property
+    def with_raw_response(
+        self,
+    ) -> RawScmIntegrationsAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
 
     def create(
         self,
@@ -547,6 +627,12 @@ class ScmIntegrationsAPI(Protocol):
 class SchemaAPI(Protocol):
     """``client.runners.configurations.schema`` (sync)."""
 
+    @property
+    def with_raw_response(
+        self,
+    ) -> RawSchemaAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
+
     def retrieve(
         self,
         request: runner_configuration_pb2.GetRunnerConfigurationSchemaRequest
@@ -561,8 +647,565 @@ class SchemaAPI(Protocol):
         """Call gitpod.v1.RunnerConfigurationService/GetRunnerConfigurationSchema (``runners.configurations.schema.retrieve``)."""
 
 
+class RawRunnersAPI(Protocol):
+    """``client.runners`` (sync, with_raw_response)."""
+
+    @property
+    def policies(self) -> RawPoliciesAPI:
+        """``client.runners.policies``."""
+
+    @property
+    def configurations(self) -> RawConfigurationsAPI:
+        """``client.runners.configurations``."""
+
+    def create(
+        self,
+        request: runner_pb2.CreateRunnerRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        name: str | None = None,
+        kind: Literal[
+            "RUNNER_KIND_UNSPECIFIED",
+            "RUNNER_KIND_LOCAL",
+            "RUNNER_KIND_REMOTE",
+            "RUNNER_KIND_LOCAL_CONFIGURATION",
+        ]
+        | int
+        | None = None,
+        spec: runner_pb2.RunnerSpec | Mapping[str, object] | None = None,
+        provider: Literal[
+            "RUNNER_PROVIDER_UNSPECIFIED",
+            "RUNNER_PROVIDER_AWS_EC2",
+            "RUNNER_PROVIDER_LINUX_HOST",
+            "RUNNER_PROVIDER_DESKTOP_MAC",
+            "RUNNER_PROVIDER_MANAGED",
+            "RUNNER_PROVIDER_GCP",
+            "RUNNER_PROVIDER_DEV_AGENT",
+        ]
+        | int
+        | None = None,
+        runner_manager_id: str | None = None,
+    ) -> APIResponse[runner_pb2.CreateRunnerResponse]:
+        """Call gitpod.v1.RunnerService/CreateRunner (``runners.create``)."""
+
+    def retrieve(
+        self,
+        request: runner_pb2.GetRunnerRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+    ) -> APIResponse[runner_pb2.GetRunnerResponse]:
+        """Call gitpod.v1.RunnerService/GetRunner (``runners.retrieve``)."""
+
+    def list(
+        self,
+        request: runner_pb2.ListRunnersRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        filter: runner_pb2.ListRunnersRequest.Filter | Mapping[str, object] | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> APIResponse[Page[runner_pb2.Runner]]:
+        """Call gitpod.v1.RunnerService/ListRunners (``runners.list``)."""
+
+    def update(
+        self,
+        request: runner_pb2.UpdateRunnerRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        name: str | None = None,
+        spec: runner_pb2.UpdateRunnerRequest.Spec | Mapping[str, object] | None = None,
+    ) -> APIResponse[runner_pb2.UpdateRunnerResponse]:
+        """Call gitpod.v1.RunnerService/UpdateRunner (``runners.update``)."""
+
+    def delete(
+        self,
+        request: runner_pb2.DeleteRunnerRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        force: bool | None = None,
+    ) -> APIResponse[runner_pb2.DeleteRunnerResponse]:
+        """Call gitpod.v1.RunnerService/DeleteRunner (``runners.delete``)."""
+
+    def create_runner_token(
+        self,
+        request: runner_pb2.CreateRunnerTokenRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+    ) -> APIResponse[runner_pb2.CreateRunnerTokenResponse]:
+        """Call gitpod.v1.RunnerService/CreateRunnerToken (``runners.create_runner_token``)."""
+
+    def create_logs_token(
+        self,
+        request: runner_pb2.CreateRunnerLogsTokenRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+    ) -> APIResponse[runner_pb2.CreateRunnerLogsTokenResponse]:
+        """Call gitpod.v1.RunnerService/CreateRunnerLogsToken (``runners.create_logs_token``)."""
+
+    def parse_context_url(
+        self,
+        request: runner_pb2.ParseContextURLRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        context_url: str | None = None,
+    ) -> APIResponse[runner_pb2.ParseContextURLResponse]:
+        """Call gitpod.v1.RunnerService/ParseContextURL (``runners.parse_context_url``)."""
+
+    def search_repositories(
+        self,
+        request: runner_pb2.SearchRepositoriesRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        search_string: str | None = None,
+        limit: int | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        scm_host: str | None = None,
+        search_mode: Literal["SEARCH_MODE_UNSPECIFIED", "SEARCH_MODE_KEYWORD", "SEARCH_MODE_NATIVE"]
+        | int
+        | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> APIResponse[runner_pb2.SearchRepositoriesResponse]:
+        """Call gitpod.v1.RunnerService/SearchRepositories (``runners.search_repositories``)."""
+
+    def list_scm_organizations(
+        self,
+        request: runner_pb2.ListSCMOrganizationsRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        scm_host: str | None = None,
+        query: str | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> APIResponse[runner_pb2.ListSCMOrganizationsResponse]:
+        """Call gitpod.v1.RunnerService/ListSCMOrganizations (``runners.list_scm_organizations``)."""
+
+    def check_authentication_for_host(
+        self,
+        request: runner_pb2.CheckAuthenticationForHostRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        host: str | None = None,
+    ) -> APIResponse[runner_pb2.CheckAuthenticationForHostResponse]:
+        """Call gitpod.v1.RunnerService/CheckAuthenticationForHost (``runners.check_authentication_for_host``)."""
+
+    def check_repository_access(
+        self,
+        request: runner_pb2.CheckRepositoryAccessRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        repository_url: str | None = None,
+    ) -> APIResponse[runner_pb2.CheckRepositoryAccessResponse]:
+        """Call gitpod.v1.RunnerService/CheckRepositoryAccess (``runners.check_repository_access``)."""
+
+
+class RawPoliciesAPI(Protocol):
+    """``client.runners.policies`` (sync, with_raw_response)."""
+
+    def create(
+        self,
+        request: runner_pb2.CreateRunnerPolicyRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        group_id: str | None = None,
+        role: Literal["RUNNER_ROLE_UNSPECIFIED", "RUNNER_ROLE_ADMIN", "RUNNER_ROLE_USER"]
+        | int
+        | None = None,
+    ) -> APIResponse[runner_pb2.CreateRunnerPolicyResponse]:
+        """Call gitpod.v1.RunnerService/CreateRunnerPolicy (``runners.policies.create``)."""
+
+    def list(
+        self,
+        request: runner_pb2.ListRunnerPoliciesRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        runner_id: str | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> APIResponse[Page[runner_pb2.RunnerPolicy]]:
+        """Call gitpod.v1.RunnerService/ListRunnerPolicies (``runners.policies.list``)."""
+
+    def update(
+        self,
+        request: runner_pb2.UpdateRunnerPolicyRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        group_id: str | None = None,
+        role: Literal["RUNNER_ROLE_UNSPECIFIED", "RUNNER_ROLE_ADMIN", "RUNNER_ROLE_USER"]
+        | int
+        | None = None,
+    ) -> APIResponse[runner_pb2.UpdateRunnerPolicyResponse]:
+        """Call gitpod.v1.RunnerService/UpdateRunnerPolicy (``runners.policies.update``)."""
+
+    def delete(
+        self,
+        request: runner_pb2.DeleteRunnerPolicyRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        group_id: str | None = None,
+    ) -> APIResponse[runner_pb2.DeleteRunnerPolicyResponse]:
+        """Call gitpod.v1.RunnerService/DeleteRunnerPolicy (``runners.policies.delete``)."""
+
+
+class RawConfigurationsAPI(Protocol):
+    """``client.runners.configurations`` (sync, with_raw_response)."""
+
+    @property
+    def environment_classes(self) -> RawEnvironmentClassesAPI:
+        """``client.runners.configurations.environment_classes``."""
+
+    @property
+    def host_authentication_tokens(self) -> RawHostAuthenticationTokensAPI:
+        """``client.runners.configurations.host_authentication_tokens``."""
+
+    @property
+    def scm_integrations(self) -> RawScmIntegrationsAPI:
+        """``client.runners.configurations.scm_integrations``."""
+
+    @property
+    def schema(self) -> RawSchemaAPI:
+        """``client.runners.configurations.schema``."""
+
+    def validate(
+        self,
+        request: runner_configuration_pb2.ValidateRunnerConfigurationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        environment_class: runner_configuration_pb2.EnvironmentClass
+        | Mapping[str, object]
+        | None = None,
+        scm_integration: runner_configuration_pb2.ValidateRunnerConfigurationRequest.ValidateSCMIntegration
+        | Mapping[str, object]
+        | None = None,
+    ) -> APIResponse[runner_configuration_pb2.ValidateRunnerConfigurationResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/ValidateRunnerConfiguration (``runners.configurations.validate``)."""
+
+
+class RawEnvironmentClassesAPI(Protocol):
+    """``client.runners.configurations.environment_classes`` (sync, with_raw_response)."""
+
+    def create(
+        self,
+        request: runner_configuration_pb2.CreateEnvironmentClassRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        configuration: Iterable[runner_configuration_pb2.FieldValue | Mapping[str, object]]
+        | None = None,
+    ) -> APIResponse[runner_configuration_pb2.CreateEnvironmentClassResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/CreateEnvironmentClass (``runners.configurations.environment_classes.create``)."""
+
+    def retrieve(
+        self,
+        request: runner_configuration_pb2.GetEnvironmentClassRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        environment_class_id: str | None = None,
+    ) -> APIResponse[runner_configuration_pb2.GetEnvironmentClassResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/GetEnvironmentClass (``runners.configurations.environment_classes.retrieve``)."""
+
+    def list(
+        self,
+        request: runner_configuration_pb2.ListEnvironmentClassesRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        filter: runner_configuration_pb2.ListEnvironmentClassesRequest.Filter
+        | Mapping[str, object]
+        | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> APIResponse[Page[runner_configuration_pb2.EnvironmentClass]]:
+        """Call gitpod.v1.RunnerConfigurationService/ListEnvironmentClasses (``runners.configurations.environment_classes.list``)."""
+
+    def update(
+        self,
+        request: runner_configuration_pb2.UpdateEnvironmentClassRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        environment_class_id: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> APIResponse[runner_configuration_pb2.UpdateEnvironmentClassResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/UpdateEnvironmentClass (``runners.configurations.environment_classes.update``)."""
+
+
+class RawHostAuthenticationTokensAPI(Protocol):
+    """``client.runners.configurations.host_authentication_tokens`` (sync, with_raw_response)."""
+
+    def create(
+        self,
+        request: runner_configuration_pb2.CreateHostAuthenticationTokenRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        user_id: str | None = None,
+        host: str | None = None,
+        token: str | None = None,
+        source: Literal[
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_UNSPECIFIED",
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_OAUTH",
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_PAT",
+        ]
+        | int
+        | None = None,
+        expires_at: datetime | str | timestamp_pb2.Timestamp | None = None,
+        refresh_token: str | None = None,
+        integration_id: str | None = None,
+        scopes: Iterable[str] | None = None,
+        subject: identity_pb2.Subject | Mapping[str, object] | None = None,
+    ) -> APIResponse[runner_configuration_pb2.CreateHostAuthenticationTokenResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/CreateHostAuthenticationToken (``runners.configurations.host_authentication_tokens.create``)."""
+
+    def retrieve(
+        self,
+        request: runner_configuration_pb2.GetHostAuthenticationTokenRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> APIResponse[runner_configuration_pb2.GetHostAuthenticationTokenResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/GetHostAuthenticationToken (``runners.configurations.host_authentication_tokens.retrieve``)."""
+
+    def list(
+        self,
+        request: runner_configuration_pb2.ListHostAuthenticationTokensRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        filter: runner_configuration_pb2.ListHostAuthenticationTokensRequest.Filter
+        | Mapping[str, object]
+        | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> APIResponse[Page[runner_configuration_pb2.HostAuthenticationToken]]:
+        """Call gitpod.v1.RunnerConfigurationService/ListHostAuthenticationTokens (``runners.configurations.host_authentication_tokens.list``)."""
+
+    def update(
+        self,
+        request: runner_configuration_pb2.UpdateHostAuthenticationTokenRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+        token: str | None = None,
+        expires_at: datetime | str | timestamp_pb2.Timestamp | None = None,
+        refresh_token: str | None = None,
+        scopes: Iterable[str] | None = None,
+    ) -> APIResponse[runner_configuration_pb2.UpdateHostAuthenticationTokenResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/UpdateHostAuthenticationToken (``runners.configurations.host_authentication_tokens.update``)."""
+
+    def delete(
+        self,
+        request: runner_configuration_pb2.DeleteHostAuthenticationTokenRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> APIResponse[runner_configuration_pb2.DeleteHostAuthenticationTokenResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/DeleteHostAuthenticationToken (``runners.configurations.host_authentication_tokens.delete``)."""
+
+
+class RawScmIntegrationsAPI(Protocol):
+    """``client.runners.configurations.scm_integrations`` (sync, with_raw_response)."""
+
+    def create(
+        self,
+        request: runner_configuration_pb2.CreateSCMIntegrationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        scm_id: str | None = None,
+        host: str | None = None,
+        oauth_client_id: str | None = None,
+        oauth_plaintext_client_secret: str | None = None,
+        pat: bool | None = None,
+        issuer_url: str | None = None,
+        virtual_directory: str | None = None,
+    ) -> APIResponse[runner_configuration_pb2.CreateSCMIntegrationResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/CreateSCMIntegration (``runners.configurations.scm_integrations.create``)."""
+
+    def retrieve(
+        self,
+        request: runner_configuration_pb2.GetSCMIntegrationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> APIResponse[runner_configuration_pb2.GetSCMIntegrationResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/GetSCMIntegration (``runners.configurations.scm_integrations.retrieve``)."""
+
+    def list(
+        self,
+        request: runner_configuration_pb2.ListSCMIntegrationsRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        filter: runner_configuration_pb2.ListSCMIntegrationsRequest.Filter
+        | Mapping[str, object]
+        | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> APIResponse[Page[runner_configuration_pb2.SCMIntegration]]:
+        """Call gitpod.v1.RunnerConfigurationService/ListSCMIntegrations (``runners.configurations.scm_integrations.list``)."""
+
+    def update(
+        self,
+        request: runner_configuration_pb2.UpdateSCMIntegrationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+        oauth_client_id: str | None = None,
+        oauth_plaintext_client_secret: str | None = None,
+        pat: bool | None = None,
+        issuer_url: str | None = None,
+        virtual_directory: str | None = None,
+    ) -> APIResponse[runner_configuration_pb2.UpdateSCMIntegrationResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/UpdateSCMIntegration (``runners.configurations.scm_integrations.update``)."""
+
+    def delete(
+        self,
+        request: runner_configuration_pb2.DeleteSCMIntegrationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> APIResponse[runner_configuration_pb2.DeleteSCMIntegrationResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/DeleteSCMIntegration (``runners.configurations.scm_integrations.delete``)."""
+
+
+class RawSchemaAPI(Protocol):
+    """``client.runners.configurations.schema`` (sync, with_raw_response)."""
+
+    def retrieve(
+        self,
+        request: runner_configuration_pb2.GetRunnerConfigurationSchemaRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+    ) -> APIResponse[runner_configuration_pb2.GetRunnerConfigurationSchemaResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/GetRunnerConfigurationSchema (``runners.configurations.schema.retrieve``)."""
+
+
 class AsyncRunnersAPI(Protocol):
     """``client.runners`` (async)."""
+
+    @property
+    def with_raw_response(
+        self,
+    ) -> AsyncRawRunnersAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
 
     @property
     def policies(self) -> AsyncPoliciesAPI:
@@ -580,9 +1223,26 @@ class AsyncRunnersAPI(Protocol):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
         name: str | None = None,
-        kind: int | str | None = None,
+        kind: Literal[
+            "RUNNER_KIND_UNSPECIFIED",
+            "RUNNER_KIND_LOCAL",
+            "RUNNER_KIND_REMOTE",
+            "RUNNER_KIND_LOCAL_CONFIGURATION",
+        ]
+        | int
+        | None = None,
         spec: runner_pb2.RunnerSpec | Mapping[str, object] | None = None,
-        provider: int | str | None = None,
+        provider: Literal[
+            "RUNNER_PROVIDER_UNSPECIFIED",
+            "RUNNER_PROVIDER_AWS_EC2",
+            "RUNNER_PROVIDER_LINUX_HOST",
+            "RUNNER_PROVIDER_DESKTOP_MAC",
+            "RUNNER_PROVIDER_MANAGED",
+            "RUNNER_PROVIDER_GCP",
+            "RUNNER_PROVIDER_DEV_AGENT",
+        ]
+        | int
+        | None = None,
         runner_manager_id: str | None = None,
     ) -> Awaitable[runner_pb2.CreateRunnerResponse]:
         """Call gitpod.v1.RunnerService/CreateRunner (``runners.create``)."""
@@ -609,7 +1269,7 @@ class AsyncRunnersAPI(Protocol):
         filter: runner_pb2.ListRunnersRequest.Filter | Mapping[str, object] | None = None,
         page_size: int | None = None,
         token: str | None = None,
-    ) -> Awaitable[AsyncPage[runner_pb2.Runner]]:
+    ) -> AsyncPaginator[runner_pb2.Runner]:
         """Call gitpod.v1.RunnerService/ListRunners (``runners.list``)."""
 
     def update(
@@ -683,7 +1343,9 @@ class AsyncRunnersAPI(Protocol):
         limit: int | None = None,
         pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
         scm_host: str | None = None,
-        search_mode: int | str | None = None,
+        search_mode: Literal["SEARCH_MODE_UNSPECIFIED", "SEARCH_MODE_KEYWORD", "SEARCH_MODE_NATIVE"]
+        | int
+        | None = None,
         page_size: int | None = None,
         token: str | None = None,
     ) -> Awaitable[runner_pb2.SearchRepositoriesResponse]:
@@ -733,6 +1395,12 @@ class AsyncRunnersAPI(Protocol):
 class AsyncPoliciesAPI(Protocol):
     """``client.runners.policies`` (async)."""
 
+    @property
+    def with_raw_response(
+        self,
+    ) -> AsyncRawPoliciesAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
+
     def create(
         self,
         request: runner_pb2.CreateRunnerPolicyRequest | Mapping[str, object] | None = None,
@@ -742,7 +1410,9 @@ class AsyncPoliciesAPI(Protocol):
         headers: Mapping[str, str] | None = None,
         runner_id: str | None = None,
         group_id: str | None = None,
-        role: int | str | None = None,
+        role: Literal["RUNNER_ROLE_UNSPECIFIED", "RUNNER_ROLE_ADMIN", "RUNNER_ROLE_USER"]
+        | int
+        | None = None,
     ) -> Awaitable[runner_pb2.CreateRunnerPolicyResponse]:
         """Call gitpod.v1.RunnerService/CreateRunnerPolicy (``runners.policies.create``)."""
 
@@ -757,7 +1427,7 @@ class AsyncPoliciesAPI(Protocol):
         runner_id: str | None = None,
         page_size: int | None = None,
         token: str | None = None,
-    ) -> Awaitable[AsyncPage[runner_pb2.RunnerPolicy]]:
+    ) -> AsyncPaginator[runner_pb2.RunnerPolicy]:
         """Call gitpod.v1.RunnerService/ListRunnerPolicies (``runners.policies.list``)."""
 
     def update(
@@ -769,7 +1439,9 @@ class AsyncPoliciesAPI(Protocol):
         headers: Mapping[str, str] | None = None,
         runner_id: str | None = None,
         group_id: str | None = None,
-        role: int | str | None = None,
+        role: Literal["RUNNER_ROLE_UNSPECIFIED", "RUNNER_ROLE_ADMIN", "RUNNER_ROLE_USER"]
+        | int
+        | None = None,
     ) -> Awaitable[runner_pb2.UpdateRunnerPolicyResponse]:
         """Call gitpod.v1.RunnerService/UpdateRunnerPolicy (``runners.policies.update``)."""
 
@@ -788,6 +1460,12 @@ class AsyncPoliciesAPI(Protocol):
 
 class AsyncConfigurationsAPI(Protocol):
     """``client.runners.configurations`` (async)."""
+
+    @property
+    def with_raw_response(
+        self,
+    ) -> AsyncRawConfigurationsAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
 
     @property
     def environment_classes(self) -> AsyncEnvironmentClassesAPI:
@@ -827,6 +1505,12 @@ class AsyncConfigurationsAPI(Protocol):
 
 class AsyncEnvironmentClassesAPI(Protocol):
     """``client.runners.configurations.environment_classes`` (async)."""
+
+    @property
+    def with_raw_response(
+        self,
+    ) -> AsyncRawEnvironmentClassesAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
 
     def create(
         self,
@@ -873,7 +1557,7 @@ class AsyncEnvironmentClassesAPI(Protocol):
         | None = None,
         page_size: int | None = None,
         token: str | None = None,
-    ) -> Awaitable[AsyncPage[runner_configuration_pb2.EnvironmentClass]]:
+    ) -> AsyncPaginator[runner_configuration_pb2.EnvironmentClass]:
         """Call gitpod.v1.RunnerConfigurationService/ListEnvironmentClasses (``runners.configurations.environment_classes.list``)."""
 
     def update(
@@ -896,6 +1580,12 @@ class AsyncEnvironmentClassesAPI(Protocol):
 class AsyncHostAuthenticationTokensAPI(Protocol):
     """``client.runners.configurations.host_authentication_tokens`` (async)."""
 
+    @property
+    def with_raw_response(
+        self,
+    ) -> AsyncRawHostAuthenticationTokensAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
+
     def create(
         self,
         request: runner_configuration_pb2.CreateHostAuthenticationTokenRequest
@@ -909,7 +1599,13 @@ class AsyncHostAuthenticationTokensAPI(Protocol):
         user_id: str | None = None,
         host: str | None = None,
         token: str | None = None,
-        source: int | str | None = None,
+        source: Literal[
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_UNSPECIFIED",
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_OAUTH",
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_PAT",
+        ]
+        | int
+        | None = None,
         expires_at: datetime | str | timestamp_pb2.Timestamp | None = None,
         refresh_token: str | None = None,
         integration_id: str | None = None,
@@ -946,7 +1642,7 @@ class AsyncHostAuthenticationTokensAPI(Protocol):
         | None = None,
         page_size: int | None = None,
         token: str | None = None,
-    ) -> Awaitable[AsyncPage[runner_configuration_pb2.HostAuthenticationToken]]:
+    ) -> AsyncPaginator[runner_configuration_pb2.HostAuthenticationToken]:
         """Call gitpod.v1.RunnerConfigurationService/ListHostAuthenticationTokens (``runners.configurations.host_authentication_tokens.list``)."""
 
     def update(
@@ -982,6 +1678,12 @@ class AsyncHostAuthenticationTokensAPI(Protocol):
 
 class AsyncScmIntegrationsAPI(Protocol):
     """``client.runners.configurations.scm_integrations`` (async)."""
+
+    @property
+    def with_raw_response(
+        self,
+    ) -> AsyncRawScmIntegrationsAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
 
     def create(
         self,
@@ -1031,7 +1733,7 @@ class AsyncScmIntegrationsAPI(Protocol):
         | None = None,
         page_size: int | None = None,
         token: str | None = None,
-    ) -> Awaitable[AsyncPage[runner_configuration_pb2.SCMIntegration]]:
+    ) -> AsyncPaginator[runner_configuration_pb2.SCMIntegration]:
         """Call gitpod.v1.RunnerConfigurationService/ListSCMIntegrations (``runners.configurations.scm_integrations.list``)."""
 
     def update(
@@ -1069,6 +1771,12 @@ class AsyncScmIntegrationsAPI(Protocol):
 class AsyncSchemaAPI(Protocol):
     """``client.runners.configurations.schema`` (async)."""
 
+    @property
+    def with_raw_response(
+        self,
+    ) -> AsyncRawSchemaAPI:
+        """The same methods, returning an ``APIResponse`` (status, headers)."""
+
     def retrieve(
         self,
         request: runner_configuration_pb2.GetRunnerConfigurationSchemaRequest
@@ -1080,4 +1788,555 @@ class AsyncSchemaAPI(Protocol):
         headers: Mapping[str, str] | None = None,
         runner_id: str | None = None,
     ) -> Awaitable[runner_configuration_pb2.GetRunnerConfigurationSchemaResponse]:
+        """Call gitpod.v1.RunnerConfigurationService/GetRunnerConfigurationSchema (``runners.configurations.schema.retrieve``)."""
+
+
+class AsyncRawRunnersAPI(Protocol):
+    """``client.runners`` (async, with_raw_response)."""
+
+    @property
+    def policies(self) -> AsyncRawPoliciesAPI:
+        """``client.runners.policies``."""
+
+    @property
+    def configurations(self) -> AsyncRawConfigurationsAPI:
+        """``client.runners.configurations``."""
+
+    def create(
+        self,
+        request: runner_pb2.CreateRunnerRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        name: str | None = None,
+        kind: Literal[
+            "RUNNER_KIND_UNSPECIFIED",
+            "RUNNER_KIND_LOCAL",
+            "RUNNER_KIND_REMOTE",
+            "RUNNER_KIND_LOCAL_CONFIGURATION",
+        ]
+        | int
+        | None = None,
+        spec: runner_pb2.RunnerSpec | Mapping[str, object] | None = None,
+        provider: Literal[
+            "RUNNER_PROVIDER_UNSPECIFIED",
+            "RUNNER_PROVIDER_AWS_EC2",
+            "RUNNER_PROVIDER_LINUX_HOST",
+            "RUNNER_PROVIDER_DESKTOP_MAC",
+            "RUNNER_PROVIDER_MANAGED",
+            "RUNNER_PROVIDER_GCP",
+            "RUNNER_PROVIDER_DEV_AGENT",
+        ]
+        | int
+        | None = None,
+        runner_manager_id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.CreateRunnerResponse]]:
+        """Call gitpod.v1.RunnerService/CreateRunner (``runners.create``)."""
+
+    def retrieve(
+        self,
+        request: runner_pb2.GetRunnerRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.GetRunnerResponse]]:
+        """Call gitpod.v1.RunnerService/GetRunner (``runners.retrieve``)."""
+
+    def list(
+        self,
+        request: runner_pb2.ListRunnersRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        filter: runner_pb2.ListRunnersRequest.Filter | Mapping[str, object] | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> Awaitable[APIResponse[AsyncPage[runner_pb2.Runner]]]:
+        """Call gitpod.v1.RunnerService/ListRunners (``runners.list``)."""
+
+    def update(
+        self,
+        request: runner_pb2.UpdateRunnerRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        name: str | None = None,
+        spec: runner_pb2.UpdateRunnerRequest.Spec | Mapping[str, object] | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.UpdateRunnerResponse]]:
+        """Call gitpod.v1.RunnerService/UpdateRunner (``runners.update``)."""
+
+    def delete(
+        self,
+        request: runner_pb2.DeleteRunnerRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        force: bool | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.DeleteRunnerResponse]]:
+        """Call gitpod.v1.RunnerService/DeleteRunner (``runners.delete``)."""
+
+    def create_runner_token(
+        self,
+        request: runner_pb2.CreateRunnerTokenRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.CreateRunnerTokenResponse]]:
+        """Call gitpod.v1.RunnerService/CreateRunnerToken (``runners.create_runner_token``)."""
+
+    def create_logs_token(
+        self,
+        request: runner_pb2.CreateRunnerLogsTokenRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.CreateRunnerLogsTokenResponse]]:
+        """Call gitpod.v1.RunnerService/CreateRunnerLogsToken (``runners.create_logs_token``)."""
+
+    def parse_context_url(
+        self,
+        request: runner_pb2.ParseContextURLRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        context_url: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.ParseContextURLResponse]]:
+        """Call gitpod.v1.RunnerService/ParseContextURL (``runners.parse_context_url``)."""
+
+    def search_repositories(
+        self,
+        request: runner_pb2.SearchRepositoriesRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        search_string: str | None = None,
+        limit: int | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        scm_host: str | None = None,
+        search_mode: Literal["SEARCH_MODE_UNSPECIFIED", "SEARCH_MODE_KEYWORD", "SEARCH_MODE_NATIVE"]
+        | int
+        | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.SearchRepositoriesResponse]]:
+        """Call gitpod.v1.RunnerService/SearchRepositories (``runners.search_repositories``)."""
+
+    def list_scm_organizations(
+        self,
+        request: runner_pb2.ListSCMOrganizationsRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        scm_host: str | None = None,
+        query: str | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.ListSCMOrganizationsResponse]]:
+        """Call gitpod.v1.RunnerService/ListSCMOrganizations (``runners.list_scm_organizations``)."""
+
+    def check_authentication_for_host(
+        self,
+        request: runner_pb2.CheckAuthenticationForHostRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        host: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.CheckAuthenticationForHostResponse]]:
+        """Call gitpod.v1.RunnerService/CheckAuthenticationForHost (``runners.check_authentication_for_host``)."""
+
+    def check_repository_access(
+        self,
+        request: runner_pb2.CheckRepositoryAccessRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        repository_url: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.CheckRepositoryAccessResponse]]:
+        """Call gitpod.v1.RunnerService/CheckRepositoryAccess (``runners.check_repository_access``)."""
+
+
+class AsyncRawPoliciesAPI(Protocol):
+    """``client.runners.policies`` (async, with_raw_response)."""
+
+    def create(
+        self,
+        request: runner_pb2.CreateRunnerPolicyRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        group_id: str | None = None,
+        role: Literal["RUNNER_ROLE_UNSPECIFIED", "RUNNER_ROLE_ADMIN", "RUNNER_ROLE_USER"]
+        | int
+        | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.CreateRunnerPolicyResponse]]:
+        """Call gitpod.v1.RunnerService/CreateRunnerPolicy (``runners.policies.create``)."""
+
+    def list(
+        self,
+        request: runner_pb2.ListRunnerPoliciesRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        runner_id: str | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> Awaitable[APIResponse[AsyncPage[runner_pb2.RunnerPolicy]]]:
+        """Call gitpod.v1.RunnerService/ListRunnerPolicies (``runners.policies.list``)."""
+
+    def update(
+        self,
+        request: runner_pb2.UpdateRunnerPolicyRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        group_id: str | None = None,
+        role: Literal["RUNNER_ROLE_UNSPECIFIED", "RUNNER_ROLE_ADMIN", "RUNNER_ROLE_USER"]
+        | int
+        | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.UpdateRunnerPolicyResponse]]:
+        """Call gitpod.v1.RunnerService/UpdateRunnerPolicy (``runners.policies.update``)."""
+
+    def delete(
+        self,
+        request: runner_pb2.DeleteRunnerPolicyRequest | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        group_id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_pb2.DeleteRunnerPolicyResponse]]:
+        """Call gitpod.v1.RunnerService/DeleteRunnerPolicy (``runners.policies.delete``)."""
+
+
+class AsyncRawConfigurationsAPI(Protocol):
+    """``client.runners.configurations`` (async, with_raw_response)."""
+
+    @property
+    def environment_classes(self) -> AsyncRawEnvironmentClassesAPI:
+        """``client.runners.configurations.environment_classes``."""
+
+    @property
+    def host_authentication_tokens(self) -> AsyncRawHostAuthenticationTokensAPI:
+        """``client.runners.configurations.host_authentication_tokens``."""
+
+    @property
+    def scm_integrations(self) -> AsyncRawScmIntegrationsAPI:
+        """``client.runners.configurations.scm_integrations``."""
+
+    @property
+    def schema(self) -> AsyncRawSchemaAPI:
+        """``client.runners.configurations.schema``."""
+
+    def validate(
+        self,
+        request: runner_configuration_pb2.ValidateRunnerConfigurationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        environment_class: runner_configuration_pb2.EnvironmentClass
+        | Mapping[str, object]
+        | None = None,
+        scm_integration: runner_configuration_pb2.ValidateRunnerConfigurationRequest.ValidateSCMIntegration
+        | Mapping[str, object]
+        | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.ValidateRunnerConfigurationResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/ValidateRunnerConfiguration (``runners.configurations.validate``)."""
+
+
+class AsyncRawEnvironmentClassesAPI(Protocol):
+    """``client.runners.configurations.environment_classes`` (async, with_raw_response)."""
+
+    def create(
+        self,
+        request: runner_configuration_pb2.CreateEnvironmentClassRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        configuration: Iterable[runner_configuration_pb2.FieldValue | Mapping[str, object]]
+        | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.CreateEnvironmentClassResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/CreateEnvironmentClass (``runners.configurations.environment_classes.create``)."""
+
+    def retrieve(
+        self,
+        request: runner_configuration_pb2.GetEnvironmentClassRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        environment_class_id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.GetEnvironmentClassResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/GetEnvironmentClass (``runners.configurations.environment_classes.retrieve``)."""
+
+    def list(
+        self,
+        request: runner_configuration_pb2.ListEnvironmentClassesRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        filter: runner_configuration_pb2.ListEnvironmentClassesRequest.Filter
+        | Mapping[str, object]
+        | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> Awaitable[APIResponse[AsyncPage[runner_configuration_pb2.EnvironmentClass]]]:
+        """Call gitpod.v1.RunnerConfigurationService/ListEnvironmentClasses (``runners.configurations.environment_classes.list``)."""
+
+    def update(
+        self,
+        request: runner_configuration_pb2.UpdateEnvironmentClassRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        environment_class_id: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.UpdateEnvironmentClassResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/UpdateEnvironmentClass (``runners.configurations.environment_classes.update``)."""
+
+
+class AsyncRawHostAuthenticationTokensAPI(Protocol):
+    """``client.runners.configurations.host_authentication_tokens`` (async, with_raw_response)."""
+
+    def create(
+        self,
+        request: runner_configuration_pb2.CreateHostAuthenticationTokenRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        user_id: str | None = None,
+        host: str | None = None,
+        token: str | None = None,
+        source: Literal[
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_UNSPECIFIED",
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_OAUTH",
+            "HOST_AUTHENTICATION_TOKEN_SOURCE_PAT",
+        ]
+        | int
+        | None = None,
+        expires_at: datetime | str | timestamp_pb2.Timestamp | None = None,
+        refresh_token: str | None = None,
+        integration_id: str | None = None,
+        scopes: Iterable[str] | None = None,
+        subject: identity_pb2.Subject | Mapping[str, object] | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.CreateHostAuthenticationTokenResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/CreateHostAuthenticationToken (``runners.configurations.host_authentication_tokens.create``)."""
+
+    def retrieve(
+        self,
+        request: runner_configuration_pb2.GetHostAuthenticationTokenRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.GetHostAuthenticationTokenResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/GetHostAuthenticationToken (``runners.configurations.host_authentication_tokens.retrieve``)."""
+
+    def list(
+        self,
+        request: runner_configuration_pb2.ListHostAuthenticationTokensRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        filter: runner_configuration_pb2.ListHostAuthenticationTokensRequest.Filter
+        | Mapping[str, object]
+        | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> Awaitable[APIResponse[AsyncPage[runner_configuration_pb2.HostAuthenticationToken]]]:
+        """Call gitpod.v1.RunnerConfigurationService/ListHostAuthenticationTokens (``runners.configurations.host_authentication_tokens.list``)."""
+
+    def update(
+        self,
+        request: runner_configuration_pb2.UpdateHostAuthenticationTokenRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+        token: str | None = None,
+        expires_at: datetime | str | timestamp_pb2.Timestamp | None = None,
+        refresh_token: str | None = None,
+        scopes: Iterable[str] | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.UpdateHostAuthenticationTokenResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/UpdateHostAuthenticationToken (``runners.configurations.host_authentication_tokens.update``)."""
+
+    def delete(
+        self,
+        request: runner_configuration_pb2.DeleteHostAuthenticationTokenRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.DeleteHostAuthenticationTokenResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/DeleteHostAuthenticationToken (``runners.configurations.host_authentication_tokens.delete``)."""
+
+
+class AsyncRawScmIntegrationsAPI(Protocol):
+    """``client.runners.configurations.scm_integrations`` (async, with_raw_response)."""
+
+    def create(
+        self,
+        request: runner_configuration_pb2.CreateSCMIntegrationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+        scm_id: str | None = None,
+        host: str | None = None,
+        oauth_client_id: str | None = None,
+        oauth_plaintext_client_secret: str | None = None,
+        pat: bool | None = None,
+        issuer_url: str | None = None,
+        virtual_directory: str | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.CreateSCMIntegrationResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/CreateSCMIntegration (``runners.configurations.scm_integrations.create``)."""
+
+    def retrieve(
+        self,
+        request: runner_configuration_pb2.GetSCMIntegrationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.GetSCMIntegrationResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/GetSCMIntegration (``runners.configurations.scm_integrations.retrieve``)."""
+
+    def list(
+        self,
+        request: runner_configuration_pb2.ListSCMIntegrationsRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        pagination: pagination_pb2.PaginationRequest | Mapping[str, object] | None = None,
+        filter: runner_configuration_pb2.ListSCMIntegrationsRequest.Filter
+        | Mapping[str, object]
+        | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+    ) -> Awaitable[APIResponse[AsyncPage[runner_configuration_pb2.SCMIntegration]]]:
+        """Call gitpod.v1.RunnerConfigurationService/ListSCMIntegrations (``runners.configurations.scm_integrations.list``)."""
+
+    def update(
+        self,
+        request: runner_configuration_pb2.UpdateSCMIntegrationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+        oauth_client_id: str | None = None,
+        oauth_plaintext_client_secret: str | None = None,
+        pat: bool | None = None,
+        issuer_url: str | None = None,
+        virtual_directory: str | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.UpdateSCMIntegrationResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/UpdateSCMIntegration (``runners.configurations.scm_integrations.update``)."""
+
+    def delete(
+        self,
+        request: runner_configuration_pb2.DeleteSCMIntegrationRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.DeleteSCMIntegrationResponse]]:
+        """Call gitpod.v1.RunnerConfigurationService/DeleteSCMIntegration (``runners.configurations.scm_integrations.delete``)."""
+
+
+class AsyncRawSchemaAPI(Protocol):
+    """``client.runners.configurations.schema`` (async, with_raw_response)."""
+
+    def retrieve(
+        self,
+        request: runner_configuration_pb2.GetRunnerConfigurationSchemaRequest
+        | Mapping[str, object]
+        | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        runner_id: str | None = None,
+    ) -> Awaitable[APIResponse[runner_configuration_pb2.GetRunnerConfigurationSchemaResponse]]:
         """Call gitpod.v1.RunnerConfigurationService/GetRunnerConfigurationSchema (``runners.configurations.schema.retrieve``)."""

@@ -50,7 +50,7 @@ Do not edit: change ``resources/**`` or the schema and regenerate.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Iterable, Mapping
@@ -66,7 +66,8 @@ if TYPE_CHECKING:
         runner_pb2,
     )
 
-    from runnerkit.client.pagination import AsyncPage, Page
+    from runnerkit.client.pagination import AsyncPage, AsyncPaginator, Page
+    from runnerkit.client.results import APIResponse
 
 __all__ = [{names}]
 '''
@@ -77,9 +78,16 @@ def _message_ref(desc: Descriptor) -> str:
     return f"{module}.{desc.full_name.removeprefix(_PACKAGE)}"
 
 
+def _enum_type(fd: FieldDescriptor) -> str:
+    enum = fd.enum_type
+    assert enum is not None  # noqa: S101 - callers check
+    names = ", ".join(f'"{v.name}"' for v in enum.values)
+    return f"Literal[{names}] | int"
+
+
 def _value_type(fd: FieldDescriptor) -> str:
     if fd.enum_type is not None:
-        return "int | str"
+        return _enum_type(fd)
     if fd.message_type is not None:
         full = fd.message_type.full_name
         return _WELL_KNOWN.get(full, f"{_message_ref(fd.message_type)} | Mapping[str, object]")
@@ -105,17 +113,24 @@ def _params(request: Descriptor) -> Iterator[str]:
         yield f"{name}: {_param_type(cast('FieldDescriptor', fd))} = None"
 
 
-def _method(name: str, rpc: _Descriptor, *, is_async: bool) -> str:
+def _result(rpc: _Descriptor, *, is_async: bool, raw: bool) -> str:
     spec = rpc.spec
-    request = cast("Descriptor", spec.request_type.DESCRIPTOR)
     if isinstance(rpc, ListRpc):
-        page = "AsyncPage" if is_async else "Page"
         item = _message_ref(cast("Any", rpc.item_type).DESCRIPTOR)
-        result = f"{page}[{item}]"
+        if is_async and not raw:
+            return f"AsyncPaginator[{item}]"
+        result = f"{'AsyncPage' if is_async else 'Page'}[{item}]"
     else:
         result = _message_ref(cast("Descriptor", spec.response_type.DESCRIPTOR))
-    if is_async:
-        result = f"Awaitable[{result}]"
+    if raw:
+        result = f"APIResponse[{result}]"
+    return f"Awaitable[{result}]" if is_async else result
+
+
+def _method(name: str, rpc: _Descriptor, *, is_async: bool, raw: bool) -> str:
+    spec = rpc.spec
+    request = cast("Descriptor", spec.request_type.DESCRIPTOR)
+    result = _result(rpc, is_async=is_async, raw=raw)
     params = ",\n        ".join(
         [
             "self",
@@ -133,9 +148,9 @@ def _method(name: str, rpc: _Descriptor, *, is_async: bool) -> str:
     )
 
 
-def _class_name(resource: type[Any], *, is_async: bool) -> str:
+def _class_name(resource: type[Any], *, is_async: bool, raw: bool = False) -> str:
     base = resource.__name__.removesuffix("Resource") + "API"
-    return ("Async" + base) if is_async else base
+    return ("Async" if is_async else "") + ("Raw" if raw else "") + base
 
 
 def _namespaces(resource: type[Any]) -> Iterator[type[Any]]:
@@ -153,23 +168,36 @@ def _children(resource: type[Any]) -> list[tuple[str, type[Any]]]:
     return out
 
 
-def _protocol(resource: type[Any], *, is_async: bool) -> str:
+def _protocol(resource: type[Any], *, is_async: bool, raw: bool) -> str:
+    mode = ("async" if is_async else "sync") + (", with_raw_response" if raw else "")
     lines = [
-        f"class {_class_name(resource, is_async=is_async)}(Protocol):",
-        f'    """``client.{resource.facade_path}`` ({"async" if is_async else "sync"})."""',
+        f"class {_class_name(resource, is_async=is_async, raw=raw)}(Protocol):",
+        f'    """``client.{resource.facade_path}`` ({mode})."""',
         "",
     ]
+    if not raw:
+        lines += [
+            "    @property",
+            "    def with_raw_response(",
+            "        self,",
+            f"    ) -> {_class_name(resource, is_async=is_async, raw=True)}:",
+            '        """The same methods, returning an ``APIResponse`` (status, headers)."""',
+            "",
+        ]
     for name, child in _children(resource):
         lines += [
             "    @property",
-            f"    def {name}(self) -> {_class_name(child, is_async=is_async)}:",
+            f"    def {name}(self) -> {_class_name(child, is_async=is_async, raw=raw)}:",
             f'        """``client.{child.facade_path}``."""',
             "",
         ]
     for name, attr in vars(resource).items():
         if isinstance(attr, Rpc | ListRpc):
-            lines.append(_method(name, attr, is_async=is_async))
+            lines.append(_method(name, attr, is_async=is_async, raw=raw))
     return "\n".join(lines).rstrip() + "\n"
+
+
+_MODES = [(a, r) for a in (False, True) for r in (False, True)]
 
 
 def render() -> str:
@@ -179,12 +207,12 @@ def render() -> str:
         Python source, with imports sorted and pruned and formatted by ruff.
     """
     classes = [
-        _protocol(ns, is_async=is_async)
-        for is_async in (False, True)
+        _protocol(ns, is_async=is_async, raw=raw)
+        for is_async, raw in _MODES
         for ns in _namespaces(RunnersResource)
     ]
     names = sorted(
-        _class_name(ns, is_async=a) for a in (False, True) for ns in _namespaces(RunnersResource)
+        _class_name(ns, is_async=a, raw=r) for a, r in _MODES for ns in _namespaces(RunnersResource)
     )
     source = _HEADER.format(names=", ".join(f'"{n}"' for n in names))
     source += "\n\n" + "\n\n".join(classes)

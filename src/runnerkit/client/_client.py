@@ -9,25 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from connectrpc.compat import google_protobuf_binary_codec
+import pyqwest
+from connectrpc.client import ConnectClient, ConnectClientSync, ResponseMetadata
 from connectrpc.compression.gzip import GzipCompression
 from connectrpc.errors import ConnectError
-from google.protobuf import json_format
 
 from runnerkit.client._rpc import Async, Sync
 from runnerkit.client.auth import BearerAuth, resolve_base_url, resolve_token
-from runnerkit.client.errors import from_connect_error
-from runnerkit.client.pagination import AsyncPage, Page
+from runnerkit.client.errors import ConfigurationError, from_connect_error
+from runnerkit.client.pagination import AsyncPage, AsyncPaginator, Page
 from runnerkit.client.resources.runners import RunnersResource
+from runnerkit.client.results import APIResponse
 from runnerkit.client.retry import RetryInterceptor, RetryPolicy
-from runnerkit_proto.gitpod.v1 import runner_configuration_connect, runner_connect
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Awaitable, Callable, Mapping
     from types import TracebackType
     from typing import Self
 
@@ -38,14 +39,51 @@ if TYPE_CHECKING:
     from pyqwest import SyncClient as HTTPSyncClient
 
     from runnerkit.client._api import AsyncRunnersAPI, RunnersAPI
-    from runnerkit.client._rpc import CallOptions, RpcSpec
+    from runnerkit.client._rpc import Invoker, RpcSpec
+    from runnerkit_proto.gitpod.v1 import runner_configuration_connect, runner_connect
 
-__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "Client", "CompactJSONCodec"]
+__all__ = ["DEFAULT_TIMEOUT", "AsyncClient", "BinaryCodec", "Client", "CompactJSONCodec"]
 
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_COMPRESS_MIN_BYTES = 1024
 C = TypeVar("C")
 _RUNNER = "gitpod.v1.RunnerService"
 _CONFIGURATION = "gitpod.v1.RunnerConfigurationService"
+
+
+class BinaryCodec:
+    """Connect binary codec for google protobuf messages (``application/proto``)."""
+
+    def name(self) -> str:
+        """The Connect codec name.
+
+        Returns:
+            ``"proto"``.
+        """
+        return "proto"
+
+    def encode(self, message: Message) -> bytes:
+        """Serialise ``message``.
+
+        Args:
+            message: Any google protobuf message.
+
+        Returns:
+            The wire bytes.
+        """
+        return message.SerializeToString()
+
+    def decode(self, data: bytes | bytearray, message_class: type[Any]) -> Any:  # noqa: ANN401
+        """Parse the wire bytes.
+
+        Args:
+            data: The body.
+            message_class: The generated message class.
+
+        Returns:
+            The parsed message.
+        """
+        return message_class.FromString(data)
 
 
 class CompactJSONCodec:
@@ -68,6 +106,8 @@ class CompactJSONCodec:
         Returns:
             UTF-8 JSON bytes (lowerCamelCase names, enums by name).
         """
+        from google.protobuf import json_format  # noqa: PLC0415 - only JSON clients need it
+
         value = json_format.MessageToDict(message)
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -81,6 +121,8 @@ class CompactJSONCodec:
         Returns:
             The parsed message.
         """
+        from google.protobuf import json_format  # noqa: PLC0415 - only JSON clients need it
+
         message = message_class()
         json_format.Parse(bytes(data), message, ignore_unknown_fields=True)
         return message
@@ -93,6 +135,7 @@ class _Settings:
     timeout: float | None
     codec: Codec[Any, Any]
     compression: Compression | None
+    compress_min_bytes: int
     retry: RetryPolicy
 
     @staticmethod
@@ -105,6 +148,7 @@ class _Settings:
         retry_policy: RetryPolicy | None,
         codec: Literal["proto", "json"],
         compression: Literal["gzip"] | None,
+        compress_min_bytes: int,
     ) -> _Settings:
         if codec not in ("proto", "json"):
             raise ValueError(f"codec must be 'proto' or 'json', got {codec!r}")
@@ -115,65 +159,247 @@ class _Settings:
             base_url=resolve_base_url(base_url),
             token=resolve_token(bearer_token),
             timeout=timeout,
-            codec=CompactJSONCodec() if codec == "json" else google_protobuf_binary_codec(),
+            codec=CompactJSONCodec() if codec == "json" else BinaryCodec(),
             compression=GzipCompression() if compression == "gzip" else None,
+            compress_min_bytes=compress_min_bytes,
             retry=policy,
         )
 
-    def build(self, client_class: Callable[..., C], http_client: object | None) -> C:
+    def build(
+        self, client_class: Callable[..., C], http_client: object | None, *, compress: bool = True
+    ) -> C:
         """Instantiate a generated client class with these settings."""
         return client_class(
             self.base_url,
             codec=self.codec,
-            send_compression=self.compression,
+            send_compression=self.compression if compress else None,
             timeout_ms=None if self.timeout is None else round(self.timeout * 1000),
             interceptors=(BearerAuth(self.token), RetryInterceptor(self.retry)),
             http_client=http_client,
         )
 
 
+def _generated(module: str, name: str) -> Callable[..., Any]:
+    """A generated client class, imported on first use (it pulls in connectrpc's server)."""
+
+    def build(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        cls = getattr(importlib.import_module(f"runnerkit_proto.gitpod.v1.{module}"), name)
+        return cls(*args, **kwargs)
+
+    return build
+
+
+class _Services:
+    """The connectrpc clients of one facade client, built on first use.
+
+    ``exposed(service)`` is the generated client users reach as ``client.runner_service`` …,
+    compressing requests as configured. The facade itself calls through a plain
+    ``ConnectClient(Sync)`` (it passes each RPC's description itself): requests of at least
+    ``compress_min_bytes`` (encoded, binary) go through one that gzips, smaller ones through one
+    that never compresses (as connect-go's ``WithCompressMinBytes``: compressing a few hundred
+    bytes costs more time than it saves).
+    """
+
+    def __init__(
+        self,
+        settings: _Settings,
+        facade_class: Callable[..., Any],
+        generated: Mapping[str, Callable[..., Any]],
+        http_client: object | None,
+    ) -> None:
+        self._settings = settings
+        self._facade_class = facade_class
+        self._generated = generated
+        self._http_client = http_client
+        self._exposed: dict[str, Any] = {}
+        self._facade: dict[bool, Any] = {}
+        self._compress = settings.compression is not None
+        self._min_bytes = settings.compress_min_bytes
+
+    def exposed(self, service: str) -> Any:  # noqa: ANN401 - a generated client class
+        client = self._exposed.get(service)
+        if client is None:
+            client = self._exposed[service] = self._settings.build(
+                self._generated[service], self._http_client
+            )
+        return client
+
+    def for_request(self, request: Message) -> Any:  # noqa: ANN401
+        compress = self._compress and request.ByteSize() >= self._min_bytes
+        client = self._facade.get(compress)
+        if client is None:
+            client = self._facade[compress] = self._settings.build(
+                self._facade_class, self._http_client, compress=compress
+            )
+        return client
+
+    def built(self) -> list[Any]:
+        return [*self._exposed.values(), *self._facade.values()]
+
+
+def _timeout_ms(timeout: float | None) -> int | None:
+    return None if timeout is None else max(1, round(timeout * 1000))
+
+
 class _SyncInvoker:
-    def __init__(self, services: Mapping[str, Any]) -> None:
+    def __init__(self, services: _Services) -> None:
         self._services = services
 
-    def _call(self, spec: RpcSpec, options: CallOptions, request: Message) -> Message:
-        method = getattr(self._services[spec.service], spec.method)
+    def _call(
+        self,
+        spec: RpcSpec,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+        request: Message,
+    ) -> Message:
+        client = self._services.for_request(request)
         try:
-            response: Message = method(
-                request, headers=options.headers, timeout_ms=options.timeout_ms
+            response: Message = client.execute_unary(
+                request=request,
+                method=spec.method_info,
+                headers=headers,
+                timeout_ms=None if timeout is None else _timeout_ms(timeout),
             )
         except ConnectError as error:
             raise from_connect_error(error) from error
         return response
 
-    def unary(self, spec: RpcSpec, request: Message, options: CallOptions) -> Message:
-        return self._call(spec, options, request)
+    def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> Message:
+        return self._call(spec, timeout, headers, request)
 
-    def list(self, spec: RpcSpec, request: Message, options: CallOptions) -> Page[Any]:
-        fetch = functools.partial(self._call, spec, options)
+    def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> Page[Any]:
+        fetch = functools.partial(self._call, spec, timeout, headers)
         return Page(request, fetch(request), spec.items or "", fetch)
+
+    def raw(self) -> Invoker:
+        return _RawSyncInvoker(self)
+
+
+class _RawSyncInvoker:
+    def __init__(self, inner: _SyncInvoker) -> None:
+        self._inner = inner
+
+    def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> APIResponse[Message]:
+        with ResponseMetadata() as meta:
+            parsed = self._inner.unary(spec, request, timeout, headers)
+        return APIResponse(parsed, meta)
+
+    def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> APIResponse[Page[Any]]:
+        with ResponseMetadata() as meta:
+            parsed = self._inner.list(spec, request, timeout, headers)
+        return APIResponse(parsed, meta)
+
+    def raw(self) -> Invoker:
+        return self
 
 
 class _AsyncInvoker:
-    def __init__(self, services: Mapping[str, Any]) -> None:
+    def __init__(self, services: _Services) -> None:
         self._services = services
 
-    async def _call(self, spec: RpcSpec, options: CallOptions, request: Message) -> Message:
-        method = getattr(self._services[spec.service], spec.method)
+    async def _call(
+        self,
+        spec: RpcSpec,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+        request: Message,
+    ) -> Message:
+        client = self._services.for_request(request)
         try:
-            response: Message = await method(
-                request, headers=options.headers, timeout_ms=options.timeout_ms
+            response: Message = await client.execute_unary(
+                request=request,
+                method=spec.method_info,
+                headers=headers,
+                timeout_ms=None if timeout is None else _timeout_ms(timeout),
             )
         except ConnectError as error:
             raise from_connect_error(error) from error
         return response
 
-    def unary(self, spec: RpcSpec, request: Message, options: CallOptions) -> Any:  # noqa: ANN401
-        return self._call(spec, options, request)
+    def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> Awaitable[Message]:
+        return self._call(spec, timeout, headers, request)
 
-    async def list(self, spec: RpcSpec, request: Message, options: CallOptions) -> AsyncPage[Any]:
-        fetch = functools.partial(self._call, spec, options)
+    async def first_page(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> AsyncPage[Any]:
+        fetch = functools.partial(self._call, spec, timeout, headers)
         return AsyncPage(request, await fetch(request), spec.items or "", fetch)
+
+    def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> AsyncPaginator[Any]:
+        return AsyncPaginator(functools.partial(self.first_page, spec, request, timeout, headers))
+
+    def raw(self) -> Invoker:
+        return _RawAsyncInvoker(self)
+
+
+class _RawAsyncInvoker:
+    def __init__(self, inner: _AsyncInvoker) -> None:
+        self._inner = inner
+
+    async def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> APIResponse[Message]:
+        with ResponseMetadata() as meta:
+            parsed = await self._inner.unary(spec, request, timeout, headers)
+        return APIResponse(parsed, meta)
+
+    async def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> APIResponse[AsyncPage[Any]]:
+        with ResponseMetadata() as meta:
+            parsed = await self._inner.first_page(spec, request, timeout, headers)
+        return APIResponse(parsed, meta)
+
+    def raw(self) -> Invoker:
+        return self
 
 
 _DOC_ARGS = """
@@ -184,8 +410,11 @@ _DOC_ARGS = """
         max_retries: Shortcut for ``RetryPolicy(max_retries=...)``; 0 disables retries.
         retry_policy: Full retry settings (see :class:`~runnerkit.client.retry.RetryPolicy`).
         codec: ``"proto"`` (binary protobuf, default) or ``"json"`` (Connect JSON).
-        compression: ``"gzip"`` (default) compresses requests; None sends them plain.
-        http_client: A pyqwest client to use (e.g. for TLS settings or in-process tests).
+        compression: ``"gzip"`` (default) compresses requests of at least
+            ``compress_min_bytes``; None sends every request plain.
+        compress_min_bytes: Smaller requests are sent plain (default 1024 bytes).
+        http_client: A pyqwest client to use (e.g. for TLS settings or in-process tests):
+            a ``pyqwest.SyncClient`` for ``Client``, a ``pyqwest.Client`` for ``AsyncClient``.
 
     Raises:
         ConfigurationError: No bearer token, or a base URL that is not http(s).
@@ -207,8 +436,14 @@ class Client:
         retry_policy: RetryPolicy | None = None,
         codec: Literal["proto", "json"] = "proto",
         compression: Literal["gzip"] | None = "gzip",
+        compress_min_bytes: int = DEFAULT_COMPRESS_MIN_BYTES,
         http_client: HTTPSyncClient | None = None,
     ) -> None:
+        if isinstance(http_client, pyqwest.Client):
+            raise ConfigurationError(
+                f"Client needs a pyqwest.SyncClient as http_client, got {type(http_client).__name__}"
+                " (use AsyncClient with a pyqwest.Client, e.g. over pyqwest.testing.ASGITransport)"
+            )
         settings = _Settings.resolve(
             bearer_token=bearer_token,
             base_url=base_url,
@@ -217,24 +452,43 @@ class Client:
             retry_policy=retry_policy,
             codec=codec,
             compression=compression,
+            compress_min_bytes=compress_min_bytes,
         )
         self.base_url = settings.base_url
-        self.runner_service = settings.build(runner_connect.RunnerServiceClientSync, http_client)
-        """The generated ``RunnerServiceClientSync`` (auth and retries included)."""
-        self.runner_configuration_service = settings.build(
-            runner_configuration_connect.RunnerConfigurationServiceClientSync, http_client
+        self._services = _Services(
+            settings,
+            ConnectClientSync,
+            {
+                _RUNNER: _generated("runner_connect", "RunnerServiceClientSync"),
+                _CONFIGURATION: _generated(
+                    "runner_configuration_connect", "RunnerConfigurationServiceClientSync"
+                ),
+            },
+            http_client,
         )
-        """The generated ``RunnerConfigurationServiceClientSync``."""
-        invoker = _SyncInvoker(
-            {_RUNNER: self.runner_service, _CONFIGURATION: self.runner_configuration_service}
-        )
-        self.runners: RunnersAPI = RunnersResource[Sync](invoker)
+        self.runners: RunnersAPI = RunnersResource[Sync](_SyncInvoker(self._services))
         """``client.runners``: the facade, shaped like the reference SDK."""
+
+    @property
+    def runner_service(self) -> runner_connect.RunnerServiceClientSync:
+        """The generated ``RunnerServiceClientSync`` (auth and retries included)."""
+        client: runner_connect.RunnerServiceClientSync = self._services.exposed(_RUNNER)
+        return client
+
+    @property
+    def runner_configuration_service(
+        self,
+    ) -> runner_configuration_connect.RunnerConfigurationServiceClientSync:
+        """The generated ``RunnerConfigurationServiceClientSync`` (auth and retries included)."""
+        client: runner_configuration_connect.RunnerConfigurationServiceClientSync = (
+            self._services.exposed(_CONFIGURATION)
+        )
+        return client
 
     def close(self) -> None:
         """Close the generated clients (an ``http_client`` you passed in stays open)."""
-        self.runner_service.close()
-        self.runner_configuration_service.close()
+        for client in self._services.built():
+            client.close()
 
     def __enter__(self) -> Self:
         return self
@@ -266,8 +520,14 @@ class AsyncClient:
         retry_policy: RetryPolicy | None = None,
         codec: Literal["proto", "json"] = "proto",
         compression: Literal["gzip"] | None = "gzip",
+        compress_min_bytes: int = DEFAULT_COMPRESS_MIN_BYTES,
         http_client: HTTPClient | None = None,
     ) -> None:
+        if isinstance(http_client, pyqwest.SyncClient):
+            raise ConfigurationError(
+                "AsyncClient needs a pyqwest.Client as http_client, got a pyqwest.SyncClient"
+                " (use Client for that)"
+            )
         settings = _Settings.resolve(
             bearer_token=bearer_token,
             base_url=base_url,
@@ -276,24 +536,43 @@ class AsyncClient:
             retry_policy=retry_policy,
             codec=codec,
             compression=compression,
+            compress_min_bytes=compress_min_bytes,
         )
         self.base_url = settings.base_url
-        self.runner_service = settings.build(runner_connect.RunnerServiceClient, http_client)
-        """The generated ``RunnerServiceClient`` (auth and retries included)."""
-        self.runner_configuration_service = settings.build(
-            runner_configuration_connect.RunnerConfigurationServiceClient, http_client
+        self._services = _Services(
+            settings,
+            ConnectClient,
+            {
+                _RUNNER: _generated("runner_connect", "RunnerServiceClient"),
+                _CONFIGURATION: _generated(
+                    "runner_configuration_connect", "RunnerConfigurationServiceClient"
+                ),
+            },
+            http_client,
         )
-        """The generated ``RunnerConfigurationServiceClient``."""
-        invoker = _AsyncInvoker(
-            {_RUNNER: self.runner_service, _CONFIGURATION: self.runner_configuration_service}
-        )
-        self.runners: AsyncRunnersAPI = RunnersResource[Async](invoker)
+        self.runners: AsyncRunnersAPI = RunnersResource[Async](_AsyncInvoker(self._services))
         """``client.runners``: the facade, shaped like the reference SDK."""
+
+    @property
+    def runner_service(self) -> runner_connect.RunnerServiceClient:
+        """The generated ``RunnerServiceClient`` (auth and retries included)."""
+        client: runner_connect.RunnerServiceClient = self._services.exposed(_RUNNER)
+        return client
+
+    @property
+    def runner_configuration_service(
+        self,
+    ) -> runner_configuration_connect.RunnerConfigurationServiceClient:
+        """The generated ``RunnerConfigurationServiceClient`` (auth and retries included)."""
+        client: runner_configuration_connect.RunnerConfigurationServiceClient = (
+            self._services.exposed(_CONFIGURATION)
+        )
+        return client
 
     async def close(self) -> None:
         """Close the generated clients (an ``http_client`` you passed in stays open)."""
-        await self.runner_service.close()
-        await self.runner_configuration_service.close()
+        for client in self._services.built():
+            await client.close()
 
     async def __aenter__(self) -> Self:
         return self

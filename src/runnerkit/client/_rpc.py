@@ -19,10 +19,12 @@ by ``_apigen``; mypy checks that the resource classes conform to it.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast, overload
 
+from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
 from google.protobuf.message import Message
 
 from runnerkit.client._params import build_request, field_names
@@ -33,9 +35,9 @@ if TYPE_CHECKING:
 
     from google.protobuf.descriptor import Descriptor, MethodDescriptor
 
-    from runnerkit.client.pagination import AsyncPage, Page
+    from runnerkit.client.pagination import AsyncPaginator, Page
 
-__all__ = ["Async", "ListRpc", "ModeT", "Resource", "Rpc", "RpcSpec", "Sync"]
+__all__ = ["Async", "Invoker", "ListRpc", "ModeT", "Resource", "Rpc", "RpcSpec", "Sync"]
 
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
@@ -54,18 +56,8 @@ class Async:
 
 ModeT = TypeVar("ModeT", Sync, Async)
 
-
-@dataclass(frozen=True)
-class CallOptions:
-    """Per-call options common to every facade method."""
-
-    timeout: float | None = None
-    headers: Mapping[str, str] | None = None
-
-    @property
-    def timeout_ms(self) -> int | None:
-        """The timeout in whole milliseconds, or None for the client default."""
-        return None if self.timeout is None else max(1, round(self.timeout * 1000))
+# google.protobuf.MethodOptions.IdempotencyLevel numbers → connectrpc's enum.
+_IDEMPOTENCY = {1: IdempotencyLevel.NO_SIDE_EFFECTS, 2: IdempotencyLevel.IDEMPOTENT}
 
 
 @dataclass(frozen=True)
@@ -83,7 +75,7 @@ class RpcSpec:
     facade_name: str = field(default="", compare=False)
     """Where the facade exposes it, e.g. ``runners.list`` (set when the class is built)."""
 
-    @property
+    @functools.cached_property
     def method(self) -> str:
         """The snake_case method name of the generated clients, e.g. ``list_runners``."""
         out = []
@@ -95,15 +87,44 @@ class RpcSpec:
             out.append(ch.lower())
         return "".join(out)
 
+    @functools.cached_property
+    def method_info(self) -> MethodInfo[Any, Any]:
+        """The connectrpc description of the RPC (what the generated methods build per call)."""
+        method = _find_rpc(self.request_type, self.response_type)
+        level = method.GetOptions().idempotency_level
+        return MethodInfo(
+            name=self.name,
+            service_name=self.service,
+            input=self.request_type,
+            output=self.response_type,
+            idempotency_level=_IDEMPOTENCY.get(level, IdempotencyLevel.UNKNOWN),
+            stream_type=StreamType.UNARY,
+        )
+
 
 class Invoker(Protocol):
     """Performs calls for a client; the only sync/async-specific part of the facade."""
 
-    def unary(self, spec: RpcSpec, request: Message, options: CallOptions) -> Any:  # noqa: ANN401
+    def unary(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> Any:  # noqa: ANN401
         """Call a unary RPC; returns the response (sync) or an awaitable of it (async)."""
 
-    def list(self, spec: RpcSpec, request: Message, options: CallOptions) -> Any:  # noqa: ANN401
-        """Call a List RPC; returns the first page (sync) or an awaitable of it (async)."""
+    def list(
+        self,
+        spec: RpcSpec,
+        request: Message,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> Any:  # noqa: ANN401
+        """Call a List RPC: the first page (sync), or an awaitable and async-iterable (async)."""
+
+    def raw(self) -> Invoker:
+        """The same calls, returning :class:`~runnerkit.client.results.APIResponse` wrappers."""
 
 
 class Resource(Generic[ModeT]):
@@ -111,6 +132,14 @@ class Resource(Generic[ModeT]):
 
     def __init__(self, invoker: Invoker) -> None:
         self._invoker = invoker
+
+    @property
+    def with_raw_response(self) -> Any:  # noqa: ANN401 - typed by the generated Protocols
+        """The same methods, returning an ``APIResponse`` (status, headers, ``parse()``)."""
+        raw = self.__dict__.get("_raw_view")
+        if raw is None:
+            raw = self.__dict__["_raw_view"] = type(self)(self._invoker.raw())
+        return raw
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
@@ -146,6 +175,21 @@ class AsyncCall(Protocol[Req_contra, Resp_co]):
         """Call the RPC."""
 
 
+class AsyncListCall(Protocol[Req_contra, Resp_co]):
+    """An async List method: the result is awaited (first page) or ``async for``-ed (items)."""
+
+    def __call__(
+        self,
+        request: Req_contra | Mapping[str, object] | None = None,
+        /,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        **params: object,
+    ) -> Resp_co:
+        """Call the RPC."""
+
+
 def _find_rpc(request_type: type[Message], response_type: type[Message]) -> MethodDescriptor:
     desc = cast("Descriptor", request_type.DESCRIPTOR)
     for service in desc.file.services_by_name.values():
@@ -158,13 +202,29 @@ def _find_rpc(request_type: type[Message], response_type: type[Message]) -> Meth
     raise LookupError(f"no RPC takes {desc.full_name} and returns {response_type.__name__}")
 
 
+def _plain_fields(request_type: type[Message]) -> frozenset[str]:
+    """Fields a keyword can set by the message constructor as is: singular plain scalars."""
+    desc = cast("Descriptor", request_type.DESCRIPTOR)
+    return frozenset(
+        f.name
+        for f in desc.fields
+        if not f.is_repeated
+        and f.message_type is None
+        and f.enum_type is None
+        and f.type != f.TYPE_BYTES
+    )
+
+
 class _BoundCall:
     """The runtime object behind every facade method (sync and async alike)."""
 
+    __slots__ = ("__dict__", "_call", "_plain", "_spec", "_type")
+
     def __init__(self, spec: RpcSpec, invoker: Invoker, *, is_list: bool, doc: str | None) -> None:
         self._spec = spec
-        self._invoker = invoker
-        self._is_list = is_list
+        self._type = spec.request_type
+        self._plain = _plain_fields(spec.request_type)
+        self._call = invoker.list if is_list else invoker.unary
         self.__doc__ = doc
 
     def __call__(
@@ -176,13 +236,12 @@ class _BoundCall:
         headers: Mapping[str, str] | None = None,
         **params: object,
     ) -> object:
-        message = build_request(
-            self._spec.request_type, request, params, where=self._spec.facade_name
-        )
-        options = CallOptions(timeout=timeout, headers=headers)
-        if self._is_list:
-            return self._invoker.list(self._spec, message, options)
-        return self._invoker.unary(self._spec, message, options)
+        if request is None and params.keys() <= self._plain:
+            # The common case (ids, names, flags): the constructor checks the types itself.
+            message = self._type(**{k: v for k, v in params.items() if v is not None})
+        else:
+            message = build_request(self._type, request, params, where=self._spec.facade_name)
+        return self._call(self._spec, message, timeout, headers)
 
     @property
     def __signature__(self) -> inspect.Signature:
@@ -218,9 +277,13 @@ class _Descriptor:
     def __set_name__(self, owner: type[Any], name: str) -> None:
         path = getattr(owner, "facade_path", owner.__name__)
         self.spec = replace(self.spec, facade_name=f"{path}.{name}")
+        self._name = name
 
     def _bind(self, obj: Resource[Any]) -> _BoundCall:
-        return _BoundCall(self.spec, obj._invoker, is_list=self._is_list, doc=self._doc)
+        # Cached on the instance: later lookups find it there and skip this descriptor.
+        bound = _BoundCall(self.spec, obj._invoker, is_list=self._is_list, doc=self._doc)
+        obj.__dict__[self._name] = bound
+        return bound
 
 
 def _rpc_doc(spec: RpcSpec) -> str:
@@ -266,6 +329,6 @@ class ListRpc(_Descriptor, Generic[Req, Item]):
     @overload
     def __get__(
         self, obj: Resource[Async], owner: type[Any]
-    ) -> AsyncCall[Req, AsyncPage[Item]]: ...
+    ) -> AsyncListCall[Req, AsyncPaginator[Item]]: ...
     def __get__(self, obj: Resource[Any] | None, owner: type[Any]) -> Any:
         return self if obj is None else self._bind(obj)

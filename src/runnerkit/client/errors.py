@@ -18,7 +18,8 @@
         ├── InternalError               internal
         └── UnimplementedError          unimplemented
 
-Every :class:`APIError` keeps ``code``, ``message`` and ``details`` and is raised ``from``
+Every :class:`APIError` keeps ``code``, ``message``, ``details``, the HTTP ``status_code`` the
+server answered with (None when no response came) and the response ``headers``; it is raised ``from``
 the original :class:`connectrpc.errors.ConnectError` (see ``__cause__``). Codes without a
 class of their own (``unknown``, ``canceled``, ``out_of_range``, ``data_loss``) stay plain
 :class:`APIError`.
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, TypeVar
 from connectrpc.code import Code
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from connectrpc.errors import ConnectError, ErrorDetail
     from google.protobuf.message import Message
@@ -53,6 +54,7 @@ __all__ = [
     "UnavailableError",
     "UnimplementedError",
     "from_connect_error",
+    "remember_response",
 ]
 
 M = TypeVar("M", bound="Message")
@@ -74,13 +76,26 @@ class APIError(RunnerKitError):
         message: The server's message (for people, but treated as API by the server).
         details: The error details as sent (``connectrpc.errors.ErrorDetail``); decode one
             with :meth:`detail`.
+        status_code: The HTTP status of the response (e.g. 404), or None when there was no
+            response (connection failure, client-side timeout).
+        headers: The response headers (empty without a response); ``.get(name)``.
     """
 
-    def __init__(self, code: Code, message: str, details: Sequence[ErrorDetail] = ()) -> None:
+    def __init__(
+        self,
+        code: Code,
+        message: str,
+        details: Sequence[ErrorDetail] = (),
+        *,
+        status_code: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(f"{code.value}: {message}")
         self.code = code
         self.message = message
         self.details: tuple[ErrorDetail, ...] = tuple(details)
+        self.status_code = status_code
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
 
     def detail(self, message_type: type[M]) -> M | None:
         """Return the first detail of the given protobuf type, decoded, if there is one.
@@ -177,4 +192,24 @@ def from_connect_error(error: ConnectError) -> APIError:
         An instance of the class registered for ``error.code`` (plain APIError otherwise).
     """
     cls = ERROR_CLASSES.get(error.code, APIError)
-    return cls(error.code, error.message, error.details)
+    status, headers = getattr(error, _RESPONSE_ATTR, (None, None))
+    return cls(error.code, error.message, error.details, status_code=status, headers=headers)
+
+
+_RESPONSE_ATTR = "_runnerkit_response"
+
+
+def remember_response(
+    error: ConnectError, status_code: int | None, headers: Mapping[str, str]
+) -> None:
+    """Keep the HTTP status and headers of the response that carried ``error``.
+
+    The retry interceptor, which sees each attempt's response, calls this before it raises;
+    :func:`from_connect_error` reads it back.
+
+    Args:
+        error: The error about to be raised.
+        status_code: The HTTP status, or None without a response.
+        headers: The response headers.
+    """
+    setattr(error, _RESPONSE_ATTR, (status_code, headers))

@@ -9,6 +9,9 @@
 - any other attribute reads the response, so ``page.runners[0]`` works as in the reference;
   ``.response`` is the response message itself.
 
+An async List method returns an :class:`AsyncPaginator`: awaited, it is the first
+``AsyncPage``; ``async for`` over it yields every item.
+
 :func:`paginate` / :func:`apaginate` do the same for any List method of the generated clients.
 """
 
@@ -21,11 +24,11 @@ from google.protobuf.message import Message
 from runnerkit.client.errors import RunnerKitError
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+    from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 
     from google.protobuf.descriptor import Descriptor
 
-__all__ = ["AsyncPage", "Page", "apaginate", "items_field", "paginate"]
+__all__ = ["AsyncPage", "AsyncPaginator", "Page", "apaginate", "items_field", "paginate"]
 
 T = TypeVar("T")
 Req = TypeVar("Req", bound=Message)
@@ -188,6 +191,31 @@ class AsyncPage(_PageBase[T]):
         async for page in self.iter_pages():
             for item in page.items:
                 yield item
+
+
+class AsyncPaginator(Generic[T]):
+    """What an async List method returns: ``await`` it for the first page, or ``async for``.
+
+    ``page = await client.runners.list()`` gives an :class:`AsyncPage`;
+    ``async for runner in client.runners.list()`` yields every item across all pages. Each
+    use sends its own requests.
+    """
+
+    __slots__ = ("_first",)
+
+    def __init__(self, first: Callable[[], Awaitable[AsyncPage[T]]]) -> None:
+        self._first = first
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
+        return self._first().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page = await self._first()
+        async for item in page:
+            yield item
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: await it for a page, or async for the items>"
 
 
 def paginate(method: Callable[[Req], Message], request: Req) -> Page[Any]:

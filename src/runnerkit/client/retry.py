@@ -23,7 +23,6 @@ import random as _random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from connectrpc._response_metadata import _current_response
@@ -32,6 +31,8 @@ from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from connectrpc.method import IdempotencyLevel
 from pyqwest import ConnectTimeout
+
+from runnerkit.client.errors import remember_response
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -67,6 +68,8 @@ def _parse_retry_after(headers: Headers) -> float | None:
         return float(value)
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415 - rarely needed, slow import
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -194,6 +197,7 @@ class RetryInterceptor:
                 except ConnectError as error:
                     delay = self.policy.next_delay(error, ctx, retries, meta.headers)
                     if delay is None:
+                        remember_response(error, meta.http_status, meta.headers)
                         raise
             retries += 1
             self.policy.sleep(delay)
@@ -223,6 +227,7 @@ class RetryInterceptor:
                 except ConnectError as error:
                     delay = self.policy.next_delay(error, ctx, retries, meta.headers)
                     if delay is None:
+                        remember_response(error, meta.http_status, meta.headers)
                         raise
             retries += 1
             await self.policy.async_sleep(delay)

@@ -1,4 +1,4 @@
-"""ASGI middleware for the compatibility contracts and request logging (DESIGN.md).
+"""ASGI middleware for the compatibility contracts and request logging (docs/server.md).
 
 ``CompatibilityMiddleware``:
 
@@ -73,7 +73,7 @@ def _error(code: Code, message: str) -> dict[str, str]:
 
 
 class CompatibilityMiddleware:
-    """The compatibility contracts of DESIGN.md around the Connect service apps."""
+    """The compatibility contracts (docs/server.md) around the Connect service apps."""
 
     def __init__(self, app: ASGIApp, paginated_paths: Iterable[str]) -> None:
         self._app = app

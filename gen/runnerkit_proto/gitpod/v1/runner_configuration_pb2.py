@@ -31,7 +31,7 @@ DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$gitpod/v1/runner_
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gitpod.v1.runner_configuration_pb2', _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'runnerkit_proto.gitpod.v1.runner_configuration_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RUNNERKIND'].values_by_name["RUNNER_KIND_LOCAL"]._loaded_options = None

@@ -35,7 +35,7 @@ DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16gitpod/v1/runn
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'gitpod.v1.runner_pb2', _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'runnerkit_proto.gitpod.v1.runner_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CHECKAUTHENTICATIONFORHOSTRESPONSE'].fields_by_name['authentication_url']._loaded_options = None
