@@ -46,7 +46,7 @@ class StoreState:
     """
 
     def __init__(self, engine: sa.Engine) -> None:
-        self._engine = engine
+        self.engine = engine
         metadata = sa.MetaData()
         metadata.reflect(engine)
         self._tables = [t for t in metadata.sorted_tables if t.name != _VERSION_TABLE]
@@ -63,7 +63,7 @@ class StoreState:
     def snapshot(self) -> bytes:
         """Every row of every table, as JSON bytes (see the module docstring)."""
         tables: dict[str, Any] = {}
-        with self._engine.connect() as conn, conn.begin():
+        with self.engine.connect() as conn, conn.begin():
             revision = self._revision(conn)
             for table in self._tables:
                 columns = [c.name for c in table.columns]
@@ -85,7 +85,7 @@ class StoreState:
                 rows do not fit the tables (nothing is changed then).
         """
         document = _parse(snapshot)
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 revision = self._revision(conn)
@@ -137,7 +137,7 @@ class StoreState:
 
     def row_counts(self) -> dict[str, int]:
         """Rows per table (diagnostics and the 'store has data' check)."""
-        with self._engine.connect() as conn, conn.begin():
+        with self.engine.connect() as conn, conn.begin():
             return {
                 t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
                 for t in self._tables
