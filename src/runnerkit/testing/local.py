@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from runnerkit.server import crypto
 from runnerkit.server.app import create_app
+from runnerkit.server.domain.errors import DomainError
 from runnerkit.server.bootstrap import bootstrap_admin, build_services, create_subject, open_sqlite
 from runnerkit.server.storage import open_store
 from runnerkit.server.testapi import TestHooks, redeem_exchange_token, set_runner_status
@@ -268,9 +269,12 @@ class LocalRunnerAPI:
             The runner as GetRunner shows it now.
 
         Raises:
-            runnerkit.server.domain.errors.DomainError: No such runner, or a bad field.
+            ValueError: No such runner, or a bad field (named in the message).
         """
-        return set_runner_status(self.hooks.services, runner_id, {"phase": phase, **fields})
+        try:
+            return set_runner_status(self.hooks.services, runner_id, {"phase": phase, **fields})
+        except DomainError as exc:
+            raise ValueError(exc.message) from None
 
     def redeem_exchange_token(self, exchange_token: str) -> str:
         """Use an exchange token as a runner does on its first start; the runner's id.
