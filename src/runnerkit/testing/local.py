@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -39,6 +41,19 @@ if TYPE_CHECKING:
 
 DB_NAME = "runnerkit.db"
 ADMIN_NAME = "testing-admin"
+_template_lock = threading.Lock()
+_template: list[tempfile.TemporaryDirectory[str]] = []
+
+
+def _template_db() -> Path:
+    """An empty, migrated SQLite file, made once per process: fresh stores start as copies."""
+    with _template_lock:
+        if not _template:
+            directory = tempfile.TemporaryDirectory(prefix="runnerkit-template-")
+            store, _ = open_sqlite(Path(directory.name) / DB_NAME, environ={})
+            store.close()  # the last connection checkpoints the WAL into the file
+            _template.append(directory)
+        return Path(_template[0].name) / DB_NAME
 
 
 class LocalRunnerAPI:
@@ -114,6 +129,7 @@ class LocalRunnerAPI:
         db = self._db
         if db is None:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="runnerkit-")))
+            shutil.copyfile(_template_db(), directory / DB_NAME)
             return open_sqlite(directory / DB_NAME, environ={})
         text = str(db)
         if "://" not in text:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -38,6 +39,24 @@ def engine_of(store: object) -> sa.Engine:
     return engine
 
 
+_reflected: dict[tuple[str, str], sa.MetaData] = {}
+_reflect_lock = threading.Lock()
+
+
+def _reflect(engine: sa.Engine) -> sa.MetaData:
+    """The tables of a database, reflected once per dialect and schema revision."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(f"SELECT version_num FROM {_VERSION_TABLE}")).first()  # noqa: S608 - a constant
+    key = (engine.dialect.name, "" if row is None else str(row[0]))
+    with _reflect_lock:
+        found = _reflected.get(key)
+        if found is None:
+            found = sa.MetaData()
+            found.reflect(engine)
+            _reflected[key] = found
+        return found
+
+
 class StoreState:
     """Snapshot, restore and inspect the rows of one database.
 
@@ -47,8 +66,7 @@ class StoreState:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        metadata = sa.MetaData()
-        metadata.reflect(engine)
+        metadata = _reflect(engine)
         self._tables = [t for t in metadata.sorted_tables if t.name != _VERSION_TABLE]
         self._by_name = {t.name: t for t in self._tables}
         self._binary = {
