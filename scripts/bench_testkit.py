@@ -83,7 +83,9 @@ def main() -> None:
             ops["reset"].append(_timed(api.reset))
 
     bare = statistics.median(samples["bare"])
-    print(f"LocalRunnerAPI, {args.rounds} interleaved rounds (median seconds; ratio to bare uvicorn)")
+    print(
+        f"LocalRunnerAPI, {args.rounds} interleaved rounds (median seconds; ratio to bare uvicorn)"
+    )
     print(f"  first start in a process (migrates the template): {first:.3f} s")
     for label, key in (("start", "local"), ("stop", "local_stop")):
         median = statistics.median(samples[key])
@@ -91,7 +93,9 @@ def main() -> None:
         print(f"  {label:<8} {median:.3f} s   bare {floor:.3f} s   ratio {median / floor:.1f}x")
     for name, values in ops.items():
         median = statistics.median(values)
-        print(f"  {name:<8} {median * 1000:.1f} ms (20 runners)   ratio to bare start {median / bare:.2f}x")
+        print(
+            f"  {name:<8} {median * 1000:.1f} ms (20 runners)   ratio to bare start {median / bare:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,12 @@ SEED = {
                 {"scm_id": "github", "host": "ghe.example.com", "pat": True},
             ],
             "host_tokens": [
-                {"subject": "alice", "host": h, "token": t, "source": "HOST_AUTHENTICATION_TOKEN_SOURCE_PAT"}
+                {
+                    "subject": "alice",
+                    "host": h,
+                    "token": t,
+                    "source": "HOST_AUTHENTICATION_TOKEN_SOURCE_PAT",
+                }
                 for h, t in (("github.com", GH), ("gitlab.com", GL), ("ghe.example.com", GH))
             ],
         }
@@ -39,8 +44,14 @@ SEED = {
             ],
             "organizations": [{"name": "acme", "members": {"alice": "admin"}}],
             "pull_requests": [
-                {"repository": "alice/hello", "number": 7, "title": "Add greeting",
-                 "author": "bob", "from_branch": "feature/x", "draft": True},
+                {
+                    "repository": "alice/hello",
+                    "number": 7,
+                    "title": "Add greeting",
+                    "author": "bob",
+                    "from_branch": "feature/x",
+                    "draft": True,
+                },
             ],
         },
         "gitlab": {
@@ -71,12 +82,15 @@ def test_check_repository_access(alice):
     assert check(runner_id=runner, repository_url="https://github.com/acme/secret-app").has_access
     assert check(runner_id=runner, repository_url="https://gitlab.com/team/sub/service").has_access
     denied = check(runner_id=runner, repository_url="https://github.com/acme/hidden")
-    assert not denied.has_access and denied.error_message
+    assert not denied.has_access
+    assert denied.error_message
 
 
 def test_search_repositories_and_organizations(alice):
     client, runner = alice
-    found = client.runners.search_repositories(runner_id=runner, scm_host="github.com", search_string="secret")
+    found = client.runners.search_repositories(
+        runner_id=runner, scm_host="github.com", search_string="secret"
+    )
     assert [r.name for r in found.repositories] == ["secret-app"]
     orgs = client.runners.list_scm_organizations(runner_id=runner, scm_host="github.com")
     assert [(o.name, o.is_admin) for o in orgs.organizations] == [("acme", True)]
@@ -104,10 +118,14 @@ def test_parse_context_url_is_enriched_from_the_fake(alice):
 def test_fake_data_changes_while_running_and_reset_restores_it(scm_api, alice):
     client, runner = alice
     scm_api.fake_scm.github.data.repos.append(FakeRepo("alice", "late-secret", private=True))
-    found = client.runners.search_repositories(runner_id=runner, scm_host="github.com", search_string="late")
+    found = client.runners.search_repositories(
+        runner_id=runner, scm_host="github.com", search_string="late"
+    )
     assert [r.name for r in found.repositories] == ["late-secret"]
     scm_api.reset()
-    found = client.runners.search_repositories(runner_id=runner, scm_host="github.com", search_string="late")
+    found = client.runners.search_repositories(
+        runner_id=runner, scm_host="github.com", search_string="late"
+    )
     assert list(found.repositories) == []
 
 
@@ -121,7 +139,10 @@ def test_outage_switch_and_no_network_for_other_hosts(scm_api, alice):
         runner_id=runner, scm_id="gitlab", host="git.nowhere.example", pat=True
     )
     client.runners.configurations.host_authentication_tokens.create(
-        runner_id=runner, host="git.nowhere.example", token=GL, source="HOST_AUTHENTICATION_TOKEN_SOURCE_PAT"
+        runner_id=runner,
+        host="git.nowhere.example",
+        token=GL,
+        source="HOST_AUTHENTICATION_TOKEN_SOURCE_PAT",
     )
     with pytest.raises(runnerkit.UnavailableError):
         client.runners.list_scm_organizations(runner_id=runner, scm_host="git.nowhere.example")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pytest
 from connectrpc.code import Code
@@ -19,7 +20,9 @@ def _runner(client) -> str:
     return str(client.runners.create(name="r", provider="RUNNER_PROVIDER_GCP").runner.runner_id)
 
 
-def test_client_retries_an_injected_unavailable_on_a_read_and_succeeds(runner_api, runner_api_client):
+def test_client_retries_an_injected_unavailable_on_a_read_and_succeeds(
+    runner_api, runner_api_client
+):
     runner_id = _runner(runner_api_client)
     runner_api.requests.clear()
     fault = runner_api.faults.add(rpc="GetRunner", code="unavailable", times=1)
@@ -86,7 +89,10 @@ def test_delay_only_slows_the_call_down(runner_api, runner_api_client):
 
 def test_delay_beyond_the_deadline_is_a_timeout(runner_api):
     runner_api.faults.add(rpc="ListRunners", code=None, delay_s=2.0)
-    with runner_api.client(timeout=0.2, max_retries=0) as client, pytest.raises(runnerkit.DeadlineExceededError):
+    with (
+        runner_api.client(timeout=0.2, max_retries=0) as client,
+        pytest.raises(runnerkit.DeadlineExceededError),
+    ):
         client.runners.list().items  # noqa: B018
 
 
@@ -94,7 +100,9 @@ def test_faults_reach_every_protocol(runner_api):
     runner_api.faults.add(rpc="GetRunner", code="unavailable", message="down", times=None)
     request = runner_pb2.GetRunnerRequest(runner_id="3f582836-3128-4df3-bbfa-823afcc66135")
     auth = {"authorization": f"Bearer {runner_api.admin_token}"}
-    with runner_connect.RunnerServiceClientSync(runner_api.base_url, protocol=ProtocolType.GRPC_WEB) as web:
+    with runner_connect.RunnerServiceClientSync(
+        runner_api.base_url, protocol=ProtocolType.GRPC_WEB
+    ) as web:
         with pytest.raises(ConnectError) as info:
             web.get_runner(request, headers=auth)
         assert (info.value.code, info.value.message) == (Code.UNAVAILABLE, "down")
@@ -111,13 +119,14 @@ def test_faults_reach_every_protocol(runner_api):
 
 
 def test_bad_fault_arguments_name_the_field(runner_api):
-    for kwargs, field in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"code": "nope"}, "code"),
         ({"times": 0}, "times"),
         ({"probability": 1.5}, "probability"),
         ({"delay_s": -1}, "delay_s"),
         ({"code": None}, "code"),
-    ]:
+    ]
+    for kwargs, field in cases:
         with pytest.raises(ValueError, match=field):
             runner_api.faults.add(rpc="GetRunner", **kwargs)
     assert runner_api.faults.list() == []

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,10 @@ def serve(tmp_path, *flags):
     args = ["--port", "0", "--db", str(tmp_path / "t.db"), "--seed", str(seed), *flags]
     process = subprocess.Popen(
         [sys.executable, "-m", "runnerkit.server", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
     )
     assert process.stdout is not None
     try:
@@ -45,7 +49,15 @@ def serve(tmp_path, *flags):
         process.stdout.close()
 
 
-def call(base, method, path, body=None, token=ADMIN, raw=None):
+def call(
+    base: str,
+    method: str,
+    path: str,
+    body: object = None,
+    token: str | None = ADMIN,
+    *,
+    raw: bytes | None = None,
+) -> tuple[int, Any]:
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     headers = {"content-type": "application/json"}
     if token:
@@ -58,7 +70,7 @@ def call(base, method, path, body=None, token=ADMIN, raw=None):
         return error.code, json.loads(error.read() or b"{}")
 
 
-def rpc(base, name, body, token=ADMIN):
+def rpc(base: str, name: str, body: object, token: str = ADMIN) -> tuple[int, Any]:
     return call(base, "POST", f"/gitpod.v1.RunnerService/{name}", body, token)
 
 
@@ -66,7 +78,8 @@ def test_without_test_api_the_paths_do_not_exist(tmp_path):
     with serve(tmp_path) as base:
         for method, path in [("POST", "/_runnerkit/reset"), ("GET", "/_runnerkit/requests")]:
             status, body = call(base, method, path, {})
-            assert status == 404 and body["code"] == "unimplemented"
+            assert status == 404
+            assert body["code"] == "unimplemented"
         assert rpc(base, "GetRunner", {"runnerId": RUNNER_ID})[0] == 200  # the seed is there
 
 
@@ -84,13 +97,25 @@ def test_test_api_controls(tmp_path):  # noqa: PLR0915 - one tour of every contr
         assert status == 200
         [entry] = body["requests"]
         assert (entry["rpc"], entry["code"], entry["protocol"]) == ("GetRunner", "ok", "connect")
-        assert entry["subject_id"] and ADMIN not in json.dumps(body)
+        assert entry["subject_id"]
+        assert ADMIN not in json.dumps(body)
 
         # faults
-        status, body = call(base, "POST", "/_runnerkit/faults", {"rpc": "GetRunner", "code": "unavailable", "times": 1})
-        assert status == 200 and body["fault"]["code"] == "unavailable"
-        assert call(base, "POST", "/_runnerkit/faults", {"rpc": "GetRunner", "code": "bogus"})[0] == 400
-        assert call(base, "POST", "/_runnerkit/faults", {"nope": 1})[1]["code"] == "invalid_argument"
+        status, body = call(
+            base,
+            "POST",
+            "/_runnerkit/faults",
+            {"rpc": "GetRunner", "code": "unavailable", "times": 1},
+        )
+        assert status == 200
+        assert body["fault"]["code"] == "unavailable"
+        assert (
+            call(base, "POST", "/_runnerkit/faults", {"rpc": "GetRunner", "code": "bogus"})[0]
+            == 400
+        )
+        assert (
+            call(base, "POST", "/_runnerkit/faults", {"nope": 1})[1]["code"] == "invalid_argument"
+        )
         assert len(call(base, "GET", "/_runnerkit/faults")[1]["faults"]) == 1
         status, body = rpc(base, "GetRunner", {"runnerId": RUNNER_ID})
         assert (status, body["code"]) == (503, "unavailable")
@@ -100,14 +125,26 @@ def test_test_api_controls(tmp_path):  # noqa: PLR0915 - one tour of every contr
         assert rpc(base, "GetRunner", {"runnerId": RUNNER_ID})[0] == 200
 
         # runner status
-        status, body = call(base, "POST", "/_runnerkit/runners/status", {"runner_id": RUNNER_ID, "version": "9.9"})
-        assert status == 200 and body["runner"]["status"]["phase"] == "RUNNER_PHASE_ACTIVE"
-        assert rpc(base, "GetRunner", {"runnerId": RUNNER_ID})[1]["runner"]["status"]["version"] == "9.9"
-        assert call(base, "POST", "/_runnerkit/runners/status", {"runner_id": RUNNER_ID, "phase": "UP"})[0] == 400
+        status, body = call(
+            base, "POST", "/_runnerkit/runners/status", {"runner_id": RUNNER_ID, "version": "9.9"}
+        )
+        assert status == 200
+        assert body["runner"]["status"]["phase"] == "RUNNER_PHASE_ACTIVE"
+        assert (
+            rpc(base, "GetRunner", {"runnerId": RUNNER_ID})[1]["runner"]["status"]["version"]
+            == "9.9"
+        )
+        assert (
+            call(
+                base, "POST", "/_runnerkit/runners/status", {"runner_id": RUNNER_ID, "phase": "UP"}
+            )[0]
+            == 400
+        )
 
         # snapshot, change, restore
         status, snapshot = call(base, "GET", "/_runnerkit/snapshot")
-        assert status == 200 and snapshot["format"] == "runnerkit-snapshot/1"
+        assert status == 200
+        assert snapshot["format"] == "runnerkit-snapshot/1"
         token = rpc(base, "CreateRunnerToken", {"runnerId": RUNNER_ID})[1]["exchangeToken"]
         rpc(base, "DeleteRunner", {"runnerId": RUNNER_ID})
         assert rpc(base, "GetRunner", {"runnerId": RUNNER_ID})[0] == 404
@@ -118,7 +155,8 @@ def test_test_api_controls(tmp_path):  # noqa: PLR0915 - one tour of every contr
         # clock: the exchange token of a deleted-then-restored runner was never stored; make one
         token = rpc(base, "CreateRunnerToken", {"runnerId": RUNNER_ID})[1]["exchangeToken"]
         status, body = call(base, "POST", "/_runnerkit/clock/advance", {"hours": 25})
-        assert status == 200 and body["offset_seconds"] == 25 * 3600
+        assert status == 200
+        assert body["offset_seconds"] == 25 * 3600
         status, body = call(base, "POST", "/_runnerkit/runners/exchange", {"exchange_token": token})
         assert (status, body["code"]) == (400, "invalid_argument")
         assert call(base, "POST", "/_runnerkit/clock/advance", {"seconds": -5})[0] == 400
@@ -141,11 +179,27 @@ def test_seed_on_a_store_with_data_needs_reset(tmp_path, flag):
     seed = tmp_path / "seed.yaml"
     env = {**os.environ, "RUNNERKIT_ADMIN_TOKEN": ADMIN}
     args = [sys.executable, "-m", "runnerkit.server", "--port", "0", "--db", str(tmp_path / "t.db")]
-    refused = subprocess.run([*args, "--seed", str(seed)], capture_output=True, text=True, env=env, timeout=60, check=False)
-    assert refused.returncode == 1 and "already has data" in refused.stderr
+    refused = subprocess.run(
+        [*args, "--seed", str(seed)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "already has data" in refused.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("runners:\n  - name: x\n    provider: NOPE\n")
-    invalid = subprocess.run([*args, "--seed", str(bad)], capture_output=True, text=True, env=env, timeout=60, check=False)
-    assert invalid.returncode == 1 and "bad.yaml:3: runners[0].provider" in invalid.stderr
+    invalid = subprocess.run(
+        [*args, "--seed", str(bad)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert invalid.returncode == 1
+    assert "bad.yaml:3: runners[0].provider" in invalid.stderr
     with serve(tmp_path, flag) as base:
         assert [r["name"] for r in rpc(base, "ListRunners", {})[1]["runners"]] == ["seeded"]

@@ -14,6 +14,7 @@ import runnerkit
 from runnerkit.testing import LocalRunnerAPI, TokenRejectedError
 
 GROUP = "7d6f9c1e-0000-4000-8000-000000000001"
+_LEFT_BEHIND: dict[str, str] = {}  # part one of the isolation test leaves a token for part two
 
 
 def _runner(client: runnerkit.Client, name: str = "build") -> str:
@@ -24,12 +25,12 @@ def _runner(client: runnerkit.Client, name: str = "build") -> str:
 def test_isolation_part_one_leaves_a_runner_and_a_user(runner_api, runner_api_client):
     _runner(runner_api_client, "left behind")
     _, token = runner_api.create_user("left-behind", runner_creator=True)
-    pytest.left_behind_token = token  # type: ignore[attr-defined] - read by part two
+    _LEFT_BEHIND["token"] = token
 
 
 def test_isolation_part_two_sees_an_empty_store(runner_api, runner_api_client):
     assert list(runner_api_client.runners.list()) == []
-    stale = runner_api.client(bearer_token=pytest.left_behind_token, max_retries=0)  # type: ignore[attr-defined]
+    stale = runner_api.client(bearer_token=_LEFT_BEHIND["token"], max_retries=0)
     with stale, pytest.raises(runnerkit.UnauthenticatedError):
         stale.runners.list().items  # noqa: B018
     assert runner_api.requests[-1].code == "unauthenticated"
@@ -44,12 +45,17 @@ def test_admin_token_survives_reset_and_users_work(runner_api):
     runner_api.reset()
     with runner_api.client() as admin:
         assert list(admin.runners.list()) == []
-        assert admin.runners.create(name="after", provider="RUNNER_PROVIDER_GCP").runner.name == "after"
+        assert (
+            admin.runners.create(name="after", provider="RUNNER_PROVIDER_GCP").runner.name
+            == "after"
+        )
 
 
 def test_snapshot_restore_round_trip(runner_api, runner_api_client):
     first = _runner(runner_api_client, "first")
-    runner_api_client.runners.policies.create(runner_id=first, group_id=GROUP, role="RUNNER_ROLE_USER")
+    runner_api_client.runners.policies.create(
+        runner_id=first, group_id=GROUP, role="RUNNER_ROLE_USER"
+    )
     snapshot = runner_api.snapshot()
     second = _runner(runner_api_client, "second")
     runner_api_client.runners.delete(runner_id=first)
@@ -65,7 +71,11 @@ def test_snapshot_restore_round_trip(runner_api, runner_api_client):
 
 def test_restore_refuses_a_foreign_snapshot_and_changes_nothing(runner_api, runner_api_client):
     _runner(runner_api_client)
-    for bad in (b"not json", b'{"format": "other"}', b'{"format": "runnerkit-snapshot/1", "schema": "x", "tables": {}}'):
+    for bad in (
+        b"not json",
+        b'{"format": "other"}',
+        b'{"format": "runnerkit-snapshot/1", "schema": "x", "tables": {}}',
+    ):
         with pytest.raises(ValueError, match="snapshot"):
             runner_api.restore(bad)
     assert len(list(runner_api_client.runners.list())) == 1
@@ -84,11 +94,13 @@ def test_journal_records_calls_without_secrets(runner_api, runner_api_client):
         ("GetRunner", "not_found", "connect"),
     ]
     admin_id = entries[0].subject_id
-    assert admin_id and all(e.subject_id == admin_id for e in entries)
+    assert admin_id
+    assert all(e.subject_id == admin_id for e in entries)
     assert all(e.duration_s >= 0 and e.service == "gitpod.v1.RunnerService" for e in entries)
     assert entries[0].time <= entries[1].time <= entries[2].time
     text = repr(entries)
-    assert token not in text and runner_api.admin_token not in text
+    assert token not in text
+    assert runner_api.admin_token not in text
     runner_api.requests.clear()
     assert len(runner_api.requests) == 0
 
@@ -137,10 +149,17 @@ def test_clock_moves_only_forward_and_reset_brings_it_back(runner_api):
 
 def test_runner_status_as_a_runner_reports_it(runner_api, runner_api_client):
     runner_id = _runner(runner_api_client)
-    assert runner_api_client.runners.retrieve(runner_id=runner_id).runner.status.phase == 1  # CREATED
+    assert (
+        runner_api_client.runners.retrieve(runner_id=runner_id).runner.status.phase == 1
+    )  # CREATED
     runner_api.set_runner_status(runner_id, version="2.3.4", region="eu-west-1", message="up")
     status = runner_api_client.runners.retrieve(runner_id=runner_id).runner.status
-    assert (status.phase, status.version, status.region, status.message) == (3, "2.3.4", "eu-west-1", "up")
+    assert (status.phase, status.version, status.region, status.message) == (
+        3,
+        "2.3.4",
+        "eu-west-1",
+        "up",
+    )
     assert len(status.public_key) == 32
     runner_api.set_runner_status(runner_id, phase="RUNNER_PHASE_DEGRADED")
     assert runner_api_client.runners.retrieve(runner_id=runner_id).runner.status.phase == 6

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pytest
 
 CONFTEST = """
 import pytest
@@ -40,7 +44,7 @@ def test_client_is_the_admin(runner_api, runner_api_client):
 """
 
 
-def _servers(pytester):
+def _servers(pytester: pytest.Pytester) -> list[tuple[str, str]]:
     lines = (pytester.path / "servers.jsonl").read_text().splitlines()
     return [tuple(json.loads(line)) for line in lines]
 

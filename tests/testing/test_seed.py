@@ -68,32 +68,48 @@ def test_full_yaml_seed(tmp_path):
             assert runner.creator.id == api.seeded.subjects["alice"].id
             assert runner.spec.configuration.region == "us-west"
             assert (runner.status.phase, runner.status.version) == (3, "1.2.3")
-            tokens = list(alice.runners.configurations.host_authentication_tokens.list(filter={"runner_id": RUNNER_ID}))
+            tokens = list(
+                alice.runners.configurations.host_authentication_tokens.list(
+                    filter={"runner_id": RUNNER_ID}
+                )
+            )
             assert [t.host for t in tokens] == ["github.com"]
-            assert alice.runners.check_authentication_for_host(runner_id=RUNNER_ID, host="github.com").authenticated
+            assert alice.runners.check_authentication_for_host(
+                runner_id=RUNNER_ID, host="github.com"
+            ).authenticated
         with api.client(bearer_token=BOB_TOKEN) as bob:  # a member of the policy's group
             assert [r.runner_id for r in bob.runners.list()] == [RUNNER_ID]
         with api.client(bearer_token=api.seeded.subjects["ci-bot"].token) as bot:
             names = sorted(r.name for r in bot.runners.list())
             assert names == ["Production", "Staging"]
-            classes = list(bot.runners.configurations.environment_classes.list(filter={"runner_ids": [RUNNER_ID]}))
+            classes = list(
+                bot.runners.configurations.environment_classes.list(
+                    filter={"runner_ids": [RUNNER_ID]}
+                )
+            )
             assert [c.display_name for c in classes] == ["Large"]
-            integrations = list(bot.runners.configurations.scm_integrations.list(filter={"runner_ids": [RUNNER_ID]}))
+            integrations = list(
+                bot.runners.configurations.scm_integrations.list(filter={"runner_ids": [RUNNER_ID]})
+            )
             assert integrations[0].oauth.encrypted_client_secret
             assert OAUTH_SECRET.encode() not in integrations[0].SerializeToString()
-        assert len(api.seeded.runner_ids) == 2 and api.seeded.runners_by_name["Production"] == RUNNER_ID
+        assert len(api.seeded.runner_ids) == 2
+        assert api.seeded.runners_by_name["Production"] == RUNNER_ID
         snapshot = api.snapshot()
         api.reset()  # back to the seeded state
         with api.client() as admin:
             assert len(list(admin.runners.list())) == 2
     stored = b"".join(p.read_bytes() for p in tmp_path.glob("seeded.db*") if p.is_file())
     for secret in (OAUTH_SECRET, HOST_TOKEN, ALICE_TOKEN, BOB_TOKEN):
-        assert secret.encode() not in stored and secret.encode() not in snapshot
+        assert secret.encode() not in stored
+        assert secret.encode() not in snapshot
 
 
 def test_json_seed_and_dict_seed(tmp_path):
-    spec = {"users": [{"name": "ana", "token": ALICE_TOKEN, "runner_creator": True}],
-            "runners": [{"name": "j", "provider": "RUNNER_PROVIDER_GCP", "creator": "ana"}]}
+    spec = {
+        "users": [{"name": "ana", "token": ALICE_TOKEN, "runner_creator": True}],
+        "runners": [{"name": "j", "provider": "RUNNER_PROVIDER_GCP", "creator": "ana"}],
+    }
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(spec))
     for seed in (path, spec):
@@ -118,23 +134,50 @@ def _error(tmp_path, text: str, suffix: str = ".yaml") -> SeedError:
         ("users:\n  - name: a\n    token: short\n", 3, "users[0].token", "16-512"),
         ("users:\n  - name: a\n    groups: [not-a-uuid]\n", 3, "users[0].groups[0]", "UUID"),
         ("users:\n  - name: a\n  - name: a\n", 3, "users[1].name", "already taken"),
-        ("runners:\n  - name: r\n    provider: RUNNER_PROVIDER_NOPE\n", 3, "runners[0].provider", "RUNNER_PROVIDER_NOPE"),
-        ("runners:\n  - name: r\n    provider: RUNNER_PROVIDER_GCP\n    creator: zed\n", 4, "runners[0].creator", "zed"),
-        ("runners:\n  - name: r\n    provider: RUNNER_PROVIDER_GCP\n    id: 42\n", 4, "runners[0].id", "UUID"),
-        ("runners:\n  - name: r\n    provider: RUNNER_PROVIDER_GCP\n    status: {phase: UP}\n", 4, "runners[0].status", "UP"),
-        ("scm:\n  github:\n    repositories:\n      - name: noslash\n", 4, "scm.github.repositories[0].name", "owner/name"),
+        (
+            "runners:\n  - name: r\n    provider: RUNNER_PROVIDER_NOPE\n",
+            3,
+            "runners[0].provider",
+            "RUNNER_PROVIDER_NOPE",
+        ),
+        (
+            "runners:\n  - name: r\n    provider: RUNNER_PROVIDER_GCP\n    creator: zed\n",
+            4,
+            "runners[0].creator",
+            "zed",
+        ),
+        (
+            "runners:\n  - name: r\n    provider: RUNNER_PROVIDER_GCP\n    id: 42\n",
+            4,
+            "runners[0].id",
+            "UUID",
+        ),
+        (
+            "runners:\n  - name: r\n    provider: RUNNER_PROVIDER_GCP\n    status: {phase: UP}\n",
+            4,
+            "runners[0].status",
+            "UP",
+        ),
+        (
+            "scm:\n  github:\n    repositories:\n      - name: noslash\n",
+            4,
+            "scm.github.repositories[0].name",
+            "owner/name",
+        ),
     ],
 )
 def test_seed_errors_name_line_and_path(tmp_path, text, line, path, words):
     error = _error(tmp_path, text)
     assert error.line == line, str(error)
     assert error.path == path
-    assert words in str(error) and f"seed.yaml:{line}" in str(error)
+    assert words in str(error)
+    assert f"seed.yaml:{line}" in str(error)
 
 
 def test_json_errors_name_the_path_or_the_line(tmp_path):
     error = _error(tmp_path, '{"runners": [{"name": "r", "provider": "NOPE"}]}', ".json")
-    assert error.path == "runners[0].provider" and "seed.json: runners[0].provider" in str(error)
+    assert error.path == "runners[0].provider"
+    assert "seed.json: runners[0].provider" in str(error)
     assert _error(tmp_path, '{"users": [\n}', ".json").line == 2
     with pytest.raises(SeedError, match=r"<seed>: users\[0\]: expected a mapping"):
         LocalRunnerAPI(seed={"users": ["alice"]})
@@ -155,11 +198,15 @@ def test_what_the_server_refuses_is_located_and_nothing_stays(tmp_path):
     path.write_text(textwrap.dedent(text))
     with pytest.raises(SeedError) as info:
         LocalRunnerAPI(seed=path, db=db).start()
-    assert info.value.path == "runners[1]" and info.value.line == 7
+    assert info.value.path == "runners[1]"
+    assert info.value.line == 7
     assert "refused by the server" in str(info.value)
     with LocalRunnerAPI(db=db) as api, api.client() as admin:
         assert list(admin.runners.list()) == []
-        with api.client(bearer_token=ALICE_TOKEN, max_retries=0) as alice, pytest.raises(runnerkit.UnauthenticatedError):
+        with (
+            api.client(bearer_token=ALICE_TOKEN, max_retries=0) as alice,
+            pytest.raises(runnerkit.UnauthenticatedError),
+        ):
             alice.runners.list().items  # noqa: B018
 
 

@@ -74,7 +74,7 @@ from runnerkit.server.settings import (
     is_flag=True,
     help="Answer SCM calls from offline GitHub/GitLab fakes (the seed's scm section).",
 )
-def serve(
+def serve(  # noqa: PLR0917 - click passes every option
     host: str,
     port: int,
     db: str | None,
@@ -102,7 +102,6 @@ def serve(
     # Imported here: the server is slow to import and other commands need not pay for it.
     from runnerkit.server.scm import SCMConfig  # noqa: PLC0415
     from runnerkit.server.serve import run  # noqa: PLC0415
-
     from runnerkit.testing.seed import SeedError, load_seed  # noqa: PLC0415
     from runnerkit.testing.serve_setup import ServeTesting  # noqa: PLC0415
 

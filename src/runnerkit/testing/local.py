@@ -9,6 +9,7 @@ state right after start (the admin, and the seed when one was given).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import dataclasses
 import shutil
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from runnerkit.server import crypto
 from runnerkit.server.app import create_app
-from runnerkit.server.domain.errors import DomainError
 from runnerkit.server.bootstrap import bootstrap_admin, build_services, create_subject, open_sqlite
+from runnerkit.server.domain.errors import DomainError
 from runnerkit.server.storage import open_store
 from runnerkit.server.testapi import TestHooks, redeem_exchange_token, set_runner_status
 from runnerkit.testing.fake_scm import FakeSCMs
@@ -53,6 +54,7 @@ def _template_db() -> Path:
             store, _ = open_sqlite(Path(directory.name) / DB_NAME, environ={})
             store.close()  # the last connection checkpoints the WAL into the file
             _template.append(directory)
+            atexit.register(directory.cleanup)
         return Path(_template[0].name) / DB_NAME
 
 
@@ -106,7 +108,9 @@ class LocalRunnerAPI:
             stack.callback(store.close)
             token = bootstrap_admin(store)
             if token is None:
-                _, token = create_subject(store, name=ADMIN_NAME, org_admin=True, runner_creator=True)
+                _, token = create_subject(
+                    store, name=ADMIN_NAME, org_admin=True, runner_creator=True
+                )
             admin = store.subject_for_token(crypto.hash_token(token))
             if admin is None:  # pragma: no cover - just created
                 raise RuntimeError("the admin was not stored")
@@ -139,7 +143,9 @@ class LocalRunnerAPI:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="runnerkit-")))
         return open_store(text), crypto.load_master_key(directory / "master-key")
 
-    def _services(self, store: Store, key: crypto.MasterKey, stack: contextlib.ExitStack) -> Services:
+    def _services(
+        self, store: Store, key: crypto.MasterKey, stack: contextlib.ExitStack
+    ) -> Services:
         config = None if self._scm in (None, "fake") else self._scm
         services = build_services(store, key, config)  # type: ignore[arg-type]
         if self._scm == "fake":
@@ -277,7 +283,10 @@ class LocalRunnerAPI:
     # what a runner does
 
     def set_runner_status(
-        self, runner_id: str, phase: str = "RUNNER_PHASE_ACTIVE", **fields: Any  # noqa: ANN401
+        self,
+        runner_id: str,
+        phase: str = "RUNNER_PHASE_ACTIVE",
+        **fields: Any,  # noqa: ANN401
     ) -> runner_pb2.Runner:
         """Store a runner's status as a real runner reports it (``version=``, ``region=``, …).
 

@@ -36,8 +36,15 @@ __all__ = ["ADMIN", "Seed", "SeedError", "SeededSubject", "load_seed"]
 ADMIN = "admin"  # the name by which a seed refers to the server's own admin
 _TOP = {"users", "service_accounts", "runners", "scm"}
 _SUBJECT = {"name", "token", "org_admin", "runner_creator", "groups"}
-_RUNNER_OWN = {"id", "creator", "status", "policies", "environment_classes", "scm_integrations",
-               "host_tokens"}
+_RUNNER_OWN = {
+    "id",
+    "creator",
+    "status",
+    "policies",
+    "environment_classes",
+    "scm_integrations",
+    "host_tokens",
+}
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -188,7 +195,7 @@ def _subject(src: SeedSource, item: object, path: PathKey, *, service_account: b
     )
 
 
-def _plain(value: object) -> object:
+def _plain(value: Any) -> Any:  # noqa: ANN401 - any seed value
     """YAML timestamps as RFC 3339 strings (what protobuf JSON expects)."""
     if isinstance(value, datetime):
         text = value.isoformat()
@@ -202,15 +209,15 @@ def _plain(value: object) -> object:
 
 def _message(src: SeedSource, spec: Mapping[str, Any], path: PathKey, message: Message) -> Message:
     for key in spec:
-        if key == "runner_id" or key == "runnerId":
+        if key in {"runner_id", "runnerId"}:
             raise src.error((*path, key), "set by the seed (entries sit under their runner)")
     try:
         json_format.ParseDict(_plain(dict(spec)), message)
     except json_format.ParseError as exc:
         text = str(exc)
         found = re.search(r'field named "([^"]+)"|Failed to parse (\w+) field', text)
-        key = next((g for g in (found.groups() if found else ()) if g), None)
-        raise src.error((*path, key) if key else path, text) from None
+        named = next((g for g in (found.groups() if found else ()) if g), None)
+        raise src.error((*path, named) if named else path, text) from None
     return message
 
 
@@ -258,8 +265,8 @@ def _runner(src: SeedSource, item: object, path: PathKey, subjects: set[str]) ->
                 owner = child.get("subject", ADMIN)
                 if owner not in subjects:
                     raise src.error((*at, "subject"), f"no user or service account named {owner!r}")
-                child = {k: v for k, v in child.items() if k != "subject"}
-            children.append(_Child(at, _message(src, child, at, message_class()), owner))
+            fields = {k: v for k, v in child.items() if k != "subject"}
+            children.append(_Child(at, _message(src, fields, at, message_class()), owner))
         runner.children[key] = children
     return runner
 

@@ -9,8 +9,13 @@ import sqlalchemy as sa
 
 from runnerkit.server.bootstrap import create_subject
 from runnerkit.server.domain.errors import DomainError
-from runnerkit.server.service import environment_classes, host_tokens, policies, runners
-from runnerkit.server.service import scm_integrations
+from runnerkit.server.service import (
+    environment_classes,
+    host_tokens,
+    policies,
+    runners,
+    scm_integrations,
+)
 from runnerkit.server.storage.connections import WRITE_OPTION
 from runnerkit.server.testapi import StoreState, set_runner_status
 from runnerkit.server.testapi.state import engine_of
@@ -76,7 +81,9 @@ def empty_store(engine: sa.Engine, keep_subject: str) -> None:
                     conn.execute(table.delete())
 
 
-def apply_seed(seed: Seed, services: Services, admin: SubjectRecord, *, reset: bool = False) -> SeedResult:
+def apply_seed(
+    seed: Seed, services: Services, admin: SubjectRecord, *, reset: bool = False
+) -> SeedResult:
     """Create everything the seed describes; on any error nothing stays.
 
     Args:
@@ -145,12 +152,21 @@ def _create(seed: Seed, services: Services, admin: SubjectRecord, engine: sa.Eng
             set_runner_status(services, runner_id, runner.status)
         for key, children in runner.children.items():
             for child in children:
-                _child(seed, services, admin, records, key, child.request, child.subject,
-                       runner_id, child.path)
+                _child(
+                    seed,
+                    services,
+                    admin,
+                    records,
+                    key,
+                    child.request,
+                    child.subject,
+                    runner_id,
+                    child.path,
+                )
     return result
 
 
-def _child(
+def _child(  # noqa: PLR0917 - one entry and everything it needs
     seed: Seed,
     services: Services,
     admin: SubjectRecord,
@@ -178,8 +194,12 @@ def _rekey(engine: sa.Engine, old: str, new: str, seed: Seed, path: tuple[str | 
     with engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
-            taken = conn.execute(sa.text("SELECT 1 FROM runners WHERE id = :id"), {"id": new}).first()
+            taken = conn.execute(
+                sa.text("SELECT 1 FROM runners WHERE id = :id"), {"id": new}
+            ).first()
             if taken is not None:
                 raise seed.error((*path, "id"), f"a runner with id {new} already exists")
             conn.execute(sa.text("DELETE FROM runner_tokens WHERE runner_id = :id"), {"id": old})
-            conn.execute(sa.text("UPDATE runners SET id = :new WHERE id = :old"), {"new": new, "old": old})
+            conn.execute(
+                sa.text("UPDATE runners SET id = :new WHERE id = :old"), {"new": new, "old": old}
+            )

@@ -50,7 +50,9 @@ class SeedSource:
         lines: Line numbers of YAML nodes by path.
     """
 
-    def __init__(self, value: object, name: str, lines: Mapping[PathKey, int] | None = None) -> None:
+    def __init__(
+        self, value: object, name: str, lines: Mapping[PathKey, int] | None = None
+    ) -> None:
         self.value = value
         self.name = name
         self.lines = dict(lines or {})
@@ -64,7 +66,9 @@ class SeedSource:
                 break
         where = f"{self.name}:{line}" if line is not None else self.name
         at = dotted(path)
-        return SeedError(f"{where}: {at}: {message}" if at else f"{where}: {message}", path=at, line=line)
+        return SeedError(
+            f"{where}: {at}: {message}" if at else f"{where}: {message}", path=at, line=line
+        )
 
 
 def read_seed(source: str | Path | Mapping[str, Any]) -> SeedSource:
@@ -97,7 +101,9 @@ def _json(text: str, name: str) -> SeedSource:
     try:
         value = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
-        raise SeedError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}", line=exc.lineno) from None
+        raise SeedError(
+            f"{name}:{exc.lineno}: not valid JSON: {exc.msg}", line=exc.lineno
+        ) from None
     return SeedSource(value, name)
 
 
@@ -123,7 +129,7 @@ def _yaml(text: str, name: str) -> SeedSource:
         if isinstance(current, yaml.MappingNode):
             result: dict[str, object] = {}
             for key_node, value_node in current.value:
-                key = constructor.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                key = constructor.construct_object(key_node, deep=True)
                 key_line = key_node.start_mark.line + 1
                 if not isinstance(key, str):
                     raise SeedError(f"{name}:{key_line}: keys must be strings", line=key_line)
@@ -134,7 +140,7 @@ def _yaml(text: str, name: str) -> SeedSource:
         if isinstance(current, yaml.SequenceNode):
             return [walk(item, (*path, index)) for index, item in enumerate(current.value)]
         try:
-            return constructor.construct_object(current, deep=True)  # type: ignore[no-untyped-call]
+            return constructor.construct_object(current, deep=True)
         except yaml.YAMLError as exc:
             raise SeedError(f"{name}:{line}: {exc}", line=line) from None
 

@@ -36,7 +36,9 @@ class TestClock:
         """How far ahead of the wall clock the server is, in seconds."""
         return self._offset / MICROS
 
-    def advance(self, seconds: float = 0.0, *, minutes: float = 0.0, hours: float = 0.0) -> datetime:
+    def advance(
+        self, seconds: float = 0.0, *, minutes: float = 0.0, hours: float = 0.0
+    ) -> datetime:
         """Move the server's time forward.
 
         Args:

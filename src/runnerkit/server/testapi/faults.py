@@ -145,7 +145,7 @@ class Faults:
         rpc = spec.get("rpc", ANY_RPC)
         message = spec.get("message")
         if not isinstance(rpc, str):
-            raise ValueError("rpc: expected a string")
+            raise ValueError("rpc: expected a string")  # noqa: TRY004 - a bad value, answered 400
         if message is not None and not isinstance(message, str):
             raise ValueError("message: expected a string")
         times = spec.get("times", 1)
@@ -154,7 +154,7 @@ class Faults:
         numbers = {k: spec.get(k, d) for k, d in (("probability", 1.0), ("delay_s", 0.0))}
         for key, value in numbers.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{key}: expected a number, got {value!r}")
+                raise ValueError(f"{key}: expected a number, got {value!r}")  # noqa: TRY004
         return self.add(
             rpc,
             spec.get("code", "unavailable"),

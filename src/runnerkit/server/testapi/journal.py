@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import contextvars
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connectrpc.errors import ConnectError
@@ -23,6 +23,7 @@ from runnerkit.server.testapi.faults import fault_error
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
+    from datetime import datetime
 
     from connectrpc.request import RequestContext
 
@@ -163,10 +164,8 @@ class JournalInterceptor:
                 time=call.at,
             )
         )
-        try:
+        with contextlib.suppress(ValueError):  # reset from another context: nothing to undo
             _call.reset(token)
-        except ValueError:  # reset from another context: nothing to undo
-            pass
 
 
 class HookInterceptor:

@@ -35,7 +35,7 @@ PREFIX = "/_runnerkit/"
 MAX_BODY_BYTES = 256 * 1024 * 1024  # snapshots of big stores
 
 
-class _Fail(Exception):
+class _FailError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
@@ -47,9 +47,9 @@ def _object(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise _Fail(400, "invalid_argument", "request body: not JSON") from None
+        raise _FailError(400, "invalid_argument", "request body: not JSON") from None
     if not isinstance(value, dict):
-        raise _Fail(400, "invalid_argument", "request body: expected a JSON object")
+        raise _FailError(400, "invalid_argument", "request body: expected a JSON object")
     return value
 
 
@@ -77,6 +77,7 @@ class TestAPIRoutes:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a test API path, or pass the request on."""
         path: str = scope.get("path", "")
         if scope["type"] != "http" or not path.startswith(PREFIX):
             await self._app(scope, receive, send)
@@ -86,16 +87,16 @@ class TestAPIRoutes:
             name = path[len(PREFIX) :].strip("/")
             methods = {m for (m, n) in self._routes if n == name}
             if not methods:
-                raise _Fail(404, "not_found", f"no test API path {path[:200]}")
+                raise _FailError(404, "not_found", f"no test API path {path[:200]}")
             handler = self._routes.get((scope["method"], name))
             if handler is None:
                 allowed = ", ".join(sorted(methods))
-                raise _Fail(405, "unimplemented", f"{path} answers {allowed}")
+                raise _FailError(405, "unimplemented", f"{path} answers {allowed}")
             body = await read_body(receive, MAX_BODY_BYTES)
             if body is None:
-                raise _Fail(413, "resource_exhausted", "request body too large")
+                raise _FailError(413, "resource_exhausted", "request body too large")
             result = await handler(body)
-        except _Fail as fail:
+        except _FailError as fail:
             await send_json(send, fail.status, {"code": fail.code, "message": fail.message}, [])
             return
         except (SnapshotError, TokenRejectedError, ValueError) as exc:
@@ -113,13 +114,13 @@ class TestAPIRoutes:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         token = bearer_token(headers.get("authorization"))
         if token is None:
-            raise _Fail(401, "unauthenticated", "missing or invalid bearer token")
+            raise _FailError(401, "unauthenticated", "missing or invalid bearer token")
         store = self._hooks.services.store
         subject = await asyncio.to_thread(store.subject_for_token, hash_token(token))
         if subject is None:
-            raise _Fail(401, "unauthenticated", "missing or invalid bearer token")
+            raise _FailError(401, "unauthenticated", "missing or invalid bearer token")
         if not subject.org_admin:
-            raise _Fail(403, "permission_denied", "the test API is for org admins")
+            raise _FailError(403, "permission_denied", "the test API is for org admins")
 
     async def _reset(self, _body: bytes) -> object:
         await asyncio.to_thread(self._hooks.reset)
@@ -157,13 +158,15 @@ class TestAPIRoutes:
         spec = _object(body)
         unknown = sorted(set(spec) - {"seconds", "minutes", "hours"})
         if unknown:
-            raise _Fail(400, "invalid_argument", f"unknown field(s): {', '.join(unknown)}")
+            raise _FailError(400, "invalid_argument", f"unknown field(s): {', '.join(unknown)}")
         amounts = {k: spec.get(k, 0) for k in ("seconds", "minutes", "hours")}
         for key, value in amounts.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise _Fail(400, "invalid_argument", f"{key}: expected a number")
+                raise _FailError(400, "invalid_argument", f"{key}: expected a number")
         self._hooks.clock.advance(
-            float(amounts["seconds"]), minutes=float(amounts["minutes"]), hours=float(amounts["hours"])
+            float(amounts["seconds"]),
+            minutes=float(amounts["minutes"]),
+            hours=float(amounts["hours"]),
         )
         return await self._clock(b"")
 
@@ -171,16 +174,14 @@ class TestAPIRoutes:
         spec = _object(body)
         runner_id = spec.pop("runner_id", spec.pop("runnerId", ""))
         if not isinstance(runner_id, str):
-            raise _Fail(400, "invalid_argument", "runner_id: expected a string")
-        runner = await asyncio.to_thread(
-            set_runner_status, self._hooks.services, runner_id, spec
-        )
+            raise _FailError(400, "invalid_argument", "runner_id: expected a string")
+        runner = await asyncio.to_thread(set_runner_status, self._hooks.services, runner_id, spec)
         return {"runner": json_format.MessageToDict(runner)}
 
     async def _exchange(self, body: bytes) -> object:
         token = _object(body).get("exchange_token", "")
         if not isinstance(token, str) or not token:
-            raise _Fail(400, "invalid_argument", "exchange_token: required")
+            raise _FailError(400, "invalid_argument", "exchange_token: required")
         runner_id = await asyncio.to_thread(redeem_exchange_token, self._hooks.services, token)
         return {"runner_id": runner_id}
 

@@ -88,7 +88,10 @@ class StoreState:
                 binary = self._binary[table.name]
                 order = list(table.primary_key.columns) or list(table.columns)
                 rows = [
-                    [_encode(value, name in binary) for name, value in zip(columns, row, strict=True)]
+                    [
+                        _encode(value, name in binary)
+                        for name, value in zip(columns, row, strict=True)
+                    ]
                     for row in conn.execute(sa.select(table).order_by(*order))
                 ]
                 tables[table.name] = {"columns": columns, "rows": rows}
@@ -121,7 +124,8 @@ class StoreState:
                         if rows.get(table.name):
                             conn.execute(table.insert(), rows[table.name])
                 except sa.exc.SQLAlchemyError as exc:
-                    msg = f"snapshot rows do not fit the store: {type(exc.orig or exc).__name__}"
+                    cause = getattr(exc, "orig", None) or exc
+                    msg = f"snapshot rows do not fit the store: {type(cause).__name__}"
                     raise SnapshotError(msg) from None
 
     def _rows(self, tables: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:  # noqa: ANN401

@@ -139,7 +139,9 @@ def _mapping(value: object, path: str, keys: set[str]) -> dict[str, Any]:
         raise FakeDataError(path, "expected a mapping")
     unknown = sorted(set(map(str, value)) - keys)
     if unknown:
-        raise FakeDataError(f"{path}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(keys))})")
+        raise FakeDataError(
+            f"{path}.{unknown[0]}", f"unknown key (known: {', '.join(sorted(keys))})"
+        )
     return value
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def github_repo(r: FakeRepo, web: str) -> dict[str, Any]:
+    """A repository as GitHub's REST API shows it."""
     return {
         "id": r.id,
         "name": r.name,
@@ -31,6 +32,7 @@ def github_repo(r: FakeRepo, web: str) -> dict[str, Any]:
 
 
 def github(req: Req, data: FakeSCMData, user: str | None, web: str) -> Resp:  # noqa: PLR0911 - a router
+    """Answer a GitHub REST API request."""
     segs = req.segs
     not_found: Resp = (404, {"message": "Not Found", "documentation_url": DOCS}, {})
     repo = next(
@@ -118,11 +120,7 @@ def github(req: Req, data: FakeSCMData, user: str | None, web: str) -> Resp:  # 
             return 422, {"message": "Validation Failed", "errors": [{"code": "invalid"}]}, {}
         words = [w.strip('"').lower() for w in req.query.get("q", "").split() if ":" not in w]
         found = sorted(
-            (
-                r
-                for r in data.repos
-                if visible(r, user) and all(w in r.name.lower() for w in words)
-            ),
+            (r for r in data.repos if visible(r, user) and all(w in r.name.lower() for w in words)),
             key=lambda r: r.full,
         )
         chunk, headers = page(req, found, gitlab=False, default=30)
@@ -136,5 +134,3 @@ def github(req: Req, data: FakeSCMData, user: str | None, web: str) -> Resp:  # 
             headers,
         )
     return not_found
-
-

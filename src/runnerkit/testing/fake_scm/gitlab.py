@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def gitlab_project(r: FakeRepo, web: str) -> dict[str, Any]:
+    """A project as GitLab's REST API shows it."""
     return {
         "id": r.id,
         "name": r.name.replace("-", " ").title(),
@@ -32,6 +33,7 @@ def gitlab_project(r: FakeRepo, web: str) -> dict[str, Any]:
 
 
 def gitlab(req: Req, data: FakeSCMData, user: str | None, web: str) -> Resp:  # noqa: PLR0911 - a router
+    """Answer a GitLab REST API request."""
     segs = req.segs[2:] if req.segs[:2] == ["api", "v4"] else ["-"]
     repo = next(
         (
@@ -120,5 +122,3 @@ def gitlab(req: Req, data: FakeSCMData, user: str | None, web: str) -> Resp:  # 
         chunk, headers = page(req, mine, gitlab=True, default=20)
         return 200, [gitlab_project(r, web) for r in chunk], headers
     return 404, {"message": "404 Not Found"}, {}
-
-

@@ -61,6 +61,7 @@ class Req:
 def page(
     req: Req, items: list[Any], *, gitlab: bool, default: int
 ) -> tuple[list[Any], dict[str, str]]:
+    """One page of ``items`` and the pagination headers (GitHub ``Link``; GitLab ``x-*`` too)."""
     per_page = min(int(req.query.get("per_page", default)), 100)
     page = int(req.query.get("page", 1))
     pages = max(1, -(-len(items) // per_page))
@@ -80,10 +81,12 @@ def page(
 
 
 def visible(repo: FakeRepo, user: str | None) -> bool:
+    """Whether ``user`` may see ``repo`` (public, owner or reader)."""
     return not repo.private or (user is not None and (user == repo.owner or user in repo.readers))
 
 
 def refresh(req: Req, data: FakeSCMData, kind: Kind) -> Resp:
+    """The OAuth refresh-token grant, answered as each SCM does."""
     form = req.form
     if form.get("client_id") != data.client_id or form.get("client_secret") != data.client_secret:
         if kind == "github":
@@ -221,5 +224,3 @@ def gate(req: Req, data: FakeSCMData, sw: Switches, kind: Kind) -> Resp | None: 
                 {},
             )
     return None
-
-

@@ -83,9 +83,15 @@ class FakeSCM:
         handler = github if self.kind == "github" else gitlab
         return handler(req, data, req.user(data), web or self.web)
 
-    def answer(
-        self, method: str, raw_path: str, query: str, headers: Mapping[str, str], body: bytes,
-        base: str, web: str | None = None,
+    def answer(  # noqa: PLR0917 - the parts of a raw request
+        self,
+        method: str,
+        raw_path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        base: str,
+        web: str | None = None,
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer a raw request: status, headers and body bytes (delay not included)."""
         req = Req(
@@ -106,6 +112,7 @@ class FakeSCM:
         return status, kinds + kept, out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one request over ASGI."""
         if scope["type"] != "http":
             return
         body = b""
@@ -202,5 +209,3 @@ def serve_fake_scm(fake: FakeSCM) -> Iterator[FakeSCM]:
         server.should_exit = True
         thread.join(timeout=_START_TIMEOUT_S)
         sock.close()
-
-

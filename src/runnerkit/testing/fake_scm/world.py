@@ -70,7 +70,7 @@ class FakeSCMs:
             ):
                 raise FakeDataError(f"{path}.{kind}.hosts", "expected a list of host names")
             hosts[kind] = tuple(raw_hosts)
-            fakes[kind] = FakeSCM(kind, data)  # type: ignore[arg-type]
+            fakes[kind] = FakeSCM(kind, data)
         return cls(
             fakes["github"],
             fakes["gitlab"],
