@@ -13,7 +13,7 @@ DOC = Path(__file__).parents[2] / "docs" / "testing.md"
 
 
 def _files() -> dict[str, str]:
-    blocks = re.findall(r"```python\n(# (\S+\.py)\n.*?)```", DOC.read_text(), re.S)
+    blocks = re.findall(r"```python\n(# (\S+\.py)\n.*?)```", DOC.read_text(), re.DOTALL)
     return {name: code for code, name in blocks}
 
 
@@ -29,7 +29,7 @@ def test_the_guide_example_passes(pytester: pytest.Pytester) -> None:
 def test_the_guide_seed_loads(tmp_path: Path) -> None:
     from runnerkit.testing import LocalRunnerAPI  # noqa: PLC0415 - after collection
 
-    [seed] = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), re.S)
+    [seed] = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), re.DOTALL)
     path = tmp_path / "seed.yaml"
     path.write_text(seed)
     with LocalRunnerAPI(seed=path, scm="fake") as api, api.client() as admin:
