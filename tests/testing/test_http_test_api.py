@@ -12,7 +12,10 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import pytest
+from click.testing import CliRunner
+
+from runnerkit.cli.serve import serve as cli_serve
+from runnerkit.testing import LocalRunnerAPI
 
 ADMIN = "rk_http-test-admin-token-0123456789"
 USER = "user-token-0123456789abc"
@@ -172,34 +175,24 @@ def test_test_api_controls(tmp_path):  # noqa: PLR0915 - one tour of every contr
         assert (status, body) == (200, {"runner_id": RUNNER_ID})
 
 
-@pytest.mark.parametrize("flag", ["--reset"])
-def test_seed_on_a_store_with_data_needs_reset(tmp_path, flag):
-    with serve(tmp_path):
-        pass
+def test_seed_on_a_store_with_data_needs_reset(tmp_path):
+    db = tmp_path / "t.db"
+    old = {"runners": [{"name": "old", "provider": "RUNNER_PROVIDER_GCP"}]}
+    with LocalRunnerAPI(db=db, seed=old, admin_token=ADMIN) as api:
+        assert api.admin_token == ADMIN
     seed = tmp_path / "seed.yaml"
-    env = {**os.environ, "RUNNERKIT_ADMIN_TOKEN": ADMIN}
-    args = [sys.executable, "-m", "runnerkit.server", "--port", "0", "--db", str(tmp_path / "t.db")]
-    refused = subprocess.run(
-        [*args, "--seed", str(seed)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert refused.returncode == 1
-    assert "already has data" in refused.stderr
+    seed.write_text(SEED)
     bad = tmp_path / "bad.yaml"
     bad.write_text("runners:\n  - name: x\n    provider: NOPE\n")
-    invalid = subprocess.run(
-        [*args, "--seed", str(bad)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert invalid.returncode == 1
-    assert "bad.yaml:3: runners[0].provider" in invalid.stderr
-    with serve(tmp_path, flag) as base:
+    runner = CliRunner()
+    refused = runner.invoke(cli_serve, ["--port", "0", "--db", str(db), "--seed", str(seed)])
+    assert refused.exit_code == 1
+    assert "already has data" in refused.output
+    invalid = runner.invoke(cli_serve, ["--port", "0", "--db", str(db), "--seed", str(bad)])
+    assert invalid.exit_code == 1
+    assert "bad.yaml:3: runners[0].provider" in invalid.output
+    lonely = runner.invoke(cli_serve, ["--port", "0", "--db", str(db), "--reset"])
+    assert lonely.exit_code == 2
+    assert "--reset" in lonely.output
+    with serve(tmp_path, "--reset") as base:
         assert [r["name"] for r in rpc(base, "ListRunners", {})[1]["runners"]] == ["seeded"]

@@ -184,3 +184,14 @@ def test_not_running_is_a_clear_error():
     api = LocalRunnerAPI()
     with pytest.raises(RuntimeError, match="not running"):
         api.base_url  # noqa: B018
+
+
+def test_a_given_admin_token_is_reused_on_the_same_db(tmp_path):
+    token = "my-admin-token-0123456789"
+    for name in ("first", "second"):
+        with LocalRunnerAPI(db=tmp_path / "kept.db", admin_token=token) as api:
+            assert api.admin_token == token
+            with api.client() as admin:
+                admin.runners.create(name=name, provider="RUNNER_PROVIDER_GCP")
+                names = sorted(r.name for r in admin.runners.list())
+    assert names == ["first", "second"]

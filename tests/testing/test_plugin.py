@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+# Loaded before pytester's in-process runs, which unload the modules they import: the user
+# project must see the same runnerkit.Client class as the session's server hands out.
+import runnerkit.client
+import runnerkit.testing.local  # noqa: F401
+
 if TYPE_CHECKING:
     import pytest
 

@@ -94,6 +94,8 @@ def serve(  # noqa: PLR0917 - click passes every option
     the SCM hosts' REST APIs; --scm-api-url and --scm-web-url point hosts elsewhere.
     --test-api, --seed and --fake-scm make it a server for tests (docs/testing.md).
     """
+    if reset and not seed:
+        raise click.UsageError("--reset empties the store for --seed; give --seed FILE too")
     try:
         api_urls = scm_url_overrides(SCM_API_URLS_ENV, scm_api_urls)
         web_urls = scm_url_overrides(SCM_WEB_URLS_ENV, scm_web_urls)

@@ -71,6 +71,9 @@ class LocalRunnerAPI:
             the real SCM hosts.
         reset: Empty a ``db`` that already has data before seeding (else a seed is refused).
         host: The loopback address to listen on.
+        admin_token: The admin's bearer token (16-512 printable characters); generated when
+            None. On a ``db`` that already has an org admin with this token, that admin is
+            used.
     """
 
     def __init__(
@@ -81,11 +84,13 @@ class LocalRunnerAPI:
         scm: Literal["fake"] | SCMConfig | None = None,
         reset: bool = False,
         host: str = "127.0.0.1",
+        admin_token: str | None = None,
     ) -> None:
         if scm is not None and scm != "fake" and not hasattr(scm, "api_base_urls"):
             raise ValueError(f"scm: expected 'fake', an SCMConfig or None, got {scm!r}")
         self._seed = load_seed(seed) if seed is not None else None
         self._db, self._scm, self._reset, self._host = db, scm, reset, host
+        self._given_token = admin_token
         self._stack: contextlib.ExitStack | None = None
         self._hooks: TestHooks | None = None
         self._base_url = ""
@@ -106,14 +111,7 @@ class LocalRunnerAPI:
         try:
             store, key = self._open(stack)
             stack.callback(store.close)
-            token = bootstrap_admin(store)
-            if token is None:
-                _, token = create_subject(
-                    store, name=ADMIN_NAME, org_admin=True, runner_creator=True
-                )
-            admin = store.subject_for_token(crypto.hash_token(token))
-            if admin is None:  # pragma: no cover - just created
-                raise RuntimeError("the admin was not stored")
+            token, admin = self._admin_of(store)
             services = self._services(store, key, stack)
             hooks = TestHooks(services)
             self._prepare(hooks, admin)
@@ -128,6 +126,21 @@ class LocalRunnerAPI:
             raise
         self._stack, self._hooks, self._admin_token, self._admin = stack, hooks, token, admin
         return self
+
+    def _admin_of(self, store: Store) -> tuple[str, SubjectRecord]:
+        given = self._given_token
+        existing = store.subject_for_token(crypto.hash_token(given)) if given else None
+        if given and existing is not None and existing.org_admin:
+            return given, existing
+        token = bootstrap_admin(store, given)
+        if token is None:
+            _, token = create_subject(
+                store, name=ADMIN_NAME, org_admin=True, runner_creator=True, token=given
+            )
+        admin = store.subject_for_token(crypto.hash_token(token))
+        if admin is None:  # pragma: no cover - just created
+            raise RuntimeError("the admin was not stored")
+        return token, admin
 
     def _open(self, stack: contextlib.ExitStack) -> tuple[Store, crypto.MasterKey]:
         db = self._db
