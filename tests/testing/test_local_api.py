@@ -7,6 +7,8 @@ before each test), which is what a user's tests do.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
@@ -195,3 +197,16 @@ def test_a_given_admin_token_is_reused_on_the_same_db(tmp_path):
                 admin.runners.create(name=name, provider="RUNNER_PROVIDER_GCP")
                 names = sorted(r.name for r in admin.runners.list())
     assert names == ["first", "second"]
+
+
+def test_server_hooks_and_seeds_load_neither_client_nor_testing_api():
+    code = (
+        "import sys, runnerkit.server.testapi, runnerkit.server.app, runnerkit.testing.seed_apply;"
+        "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('runnerkit.')}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = done.stdout.strip()
+    assert "'client'" not in loaded
+    assert "'server'" in loaded
