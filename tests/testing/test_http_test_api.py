@@ -173,6 +173,13 @@ def test_test_api_controls(tmp_path):  # noqa: PLR0915 - one tour of every contr
         token = rpc(base, "CreateRunnerToken", {"runnerId": RUNNER_ID})[1]["exchangeToken"]
         status, body = call(base, "POST", "/_runnerkit/runners/exchange", {"exchange_token": token})
         assert (status, body) == (200, {"runner_id": RUNNER_ID})
+        logs = rpc(base, "CreateRunnerLogsToken", {"runnerId": RUNNER_ID})[1]["accessToken"]
+        check = {"access_token": logs}
+        assert call(base, "POST", "/_runnerkit/runners/logs-token", check)[1] == {
+            "runner_id": RUNNER_ID
+        }
+        call(base, "POST", "/_runnerkit/clock/advance", {"minutes": 61})
+        assert call(base, "POST", "/_runnerkit/runners/logs-token", check)[0] == 400
 
 
 def test_seed_on_a_store_with_data_needs_reset(tmp_path):

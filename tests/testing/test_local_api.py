@@ -122,6 +122,17 @@ def test_time_travel_expires_an_exchange_token(runner_api, runner_api_client):
     assert runner_api.redeem_exchange_token(fresh) == runner_id  # 2 minutes old
 
 
+def test_time_travel_expires_a_logs_token(runner_api, runner_api_client):
+    runner_id = _runner(runner_api_client)
+    token = runner_api_client.runners.create_logs_token(runner_id=runner_id).access_token
+    runner_api.clock.advance(minutes=59)
+    assert runner_api.check_logs_token(token) == runner_id
+    assert runner_api.check_logs_token(token) == runner_id  # not used up
+    runner_api.clock.advance(minutes=2)
+    with pytest.raises(TokenRejectedError):
+        runner_api.check_logs_token(token)
+
+
 def test_time_travel_expires_a_host_token(runner_api, runner_api_client):
     runner_id = _runner(runner_api_client)
     configs = runner_api_client.runners.configurations

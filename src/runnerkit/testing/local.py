@@ -23,7 +23,12 @@ from runnerkit.server.app import create_app
 from runnerkit.server.bootstrap import bootstrap_admin, build_services, create_subject, open_sqlite
 from runnerkit.server.domain.errors import DomainError
 from runnerkit.server.storage import open_store
-from runnerkit.server.testapi import TestHooks, redeem_exchange_token, set_runner_status
+from runnerkit.server.testapi import (
+    TestHooks,
+    check_logs_token,
+    redeem_exchange_token,
+    set_runner_status,
+)
 from runnerkit.testing.fake_scm import FakeSCMs
 from runnerkit.testing.seed import load_seed
 from runnerkit.testing.seed_apply import SeedResult, apply_seed, empty_store, store_has_data
@@ -321,6 +326,14 @@ class LocalRunnerAPI:
             runnerkit.testing.TokenRejectedError: Unknown, already used, or expired.
         """
         return redeem_exchange_token(self.hooks.services, exchange_token)
+
+    def check_logs_token(self, access_token: str) -> str:
+        """Check a logs token (CreateRunnerLogsToken) as the log service would; the runner's id.
+
+        Raises:
+            runnerkit.testing.TokenRejectedError: Unknown, or expired (after 1 h).
+        """
+        return check_logs_token(self.hooks.services, access_token)
 
     def __repr__(self) -> str:
         state = self._base_url if self._hooks is not None else "stopped"

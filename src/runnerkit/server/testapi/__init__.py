@@ -12,6 +12,7 @@ from runnerkit.server.testapi.hooks import TestHooks
 from runnerkit.server.testapi.journal import Journal, JournalEntry
 from runnerkit.server.testapi.runners import (
     TokenRejectedError,
+    check_logs_token,
     redeem_exchange_token,
     set_runner_status,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "TestClock",
     "TestHooks",
     "TokenRejectedError",
+    "check_logs_token",
     "redeem_exchange_token",
     "set_runner_status",
 ]

@@ -20,6 +20,7 @@ from runnerkit.server.crypto import hash_token
 from runnerkit.server.domain.errors import DomainError, NotFoundError
 from runnerkit.server.testapi.runners import (
     TokenRejectedError,
+    check_logs_token,
     redeem_exchange_token,
     set_runner_status,
 )
@@ -74,6 +75,7 @@ class TestAPIRoutes:
             ("POST", "clock/advance"): self._advance,
             ("POST", "runners/status"): self._runner_status,
             ("POST", "runners/exchange"): self._exchange,
+            ("POST", "runners/logs-token"): self._logs_token,
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -183,6 +185,13 @@ class TestAPIRoutes:
         if not isinstance(token, str) or not token:
             raise _FailError(400, "invalid_argument", "exchange_token: required")
         runner_id = await asyncio.to_thread(redeem_exchange_token, self._hooks.services, token)
+        return {"runner_id": runner_id}
+
+    async def _logs_token(self, body: bytes) -> object:
+        token = _object(body).get("access_token", "")
+        if not isinstance(token, str) or not token:
+            raise _FailError(400, "invalid_argument", "access_token: required")
+        runner_id = await asyncio.to_thread(check_logs_token, self._hooks.services, token)
         return {"runner_id": runner_id}
 
 

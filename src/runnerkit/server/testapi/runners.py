@@ -3,7 +3,8 @@
 There is no runner-side API in the Runner management API, so tests drive a runner's life from
 here: ``set_runner_status`` stores what a runner reports when it comes online (phase, version,
 region, …, enum values by name), ``redeem_exchange_token`` uses a single-use exchange token as
-a runner does on its first start (refused when unknown, used or expired on the server's clock).
+a runner does on its first start (refused when unknown, used or expired on the server's clock),
+``check_logs_token`` checks a logs token as the log service would (refused when expired).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from google.protobuf import json_format
 
 from runnerkit.server import crypto
 from runnerkit.server.domain.errors import InvalidArgumentError, NotFoundError
 from runnerkit.server.domain.ids import parse_uuid
-from runnerkit.server.service.runners import EXCHANGE, runner_message, timestamp
+from runnerkit.server.service.runners import EXCHANGE, LOGS, runner_message, timestamp
+from runnerkit.server.testapi.state import engine_of
 from runnerkit_proto.gitpod.v1 import runner_pb2
 
 if TYPE_CHECKING:
@@ -102,3 +105,30 @@ def redeem_exchange_token(svc: Services, token: str) -> str:
     if runner_id is None:
         raise TokenRejectedError("exchange token rejected: unknown, already used or expired")
     return runner_id
+
+
+def check_logs_token(svc: Services, token: str) -> str:
+    """Check a runner logs token as the log service would (it is not used up).
+
+    Args:
+        svc: The services (store and clock).
+        token: The ``access_token`` of CreateRunnerLogsToken.
+
+    Returns:
+        The id of the runner it is scoped to.
+
+    Raises:
+        TokenRejectedError: The token is unknown or expired (1 h after it was made, on the
+            server's clock).
+    """
+    with engine_of(svc.store).connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT runner_id FROM runner_tokens "
+                "WHERE token_hash = :hash AND purpose = :purpose AND expires_at > :now"
+            ),
+            {"hash": crypto.hash_token(token), "purpose": LOGS, "now": svc.clock()},
+        ).first()
+    if row is None:
+        raise TokenRejectedError("logs token rejected: unknown or expired")
+    return str(row[0])
