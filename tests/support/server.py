@@ -9,7 +9,8 @@ and its master key file beside it; pass a fresh directory (``tmp_path``) per ser
     generated client (``RunnerServiceClient(base_url, http_client=pyqwest.Client(transport))``).
 
 ``running_server(directory, *, scm=None) -> ContextManager[tuple[str, str]]``
-    Runs the real server (uvicorn) on 127.0.0.1, a free port, in a background thread, and
+    Runs the real server (uvicorn) on 127.0.0.1, a free port, in a background thread
+    (``runnerkit.testing.serving.serve_in_thread``, which ``LocalRunnerAPI`` uses too), and
     yields ``(base_url, admin_token)``, e.g. ``("http://127.0.0.1:41234", "rk_...")``.
 
 ``create_user(directory, *, name="user", groups=(), org_admin=False, runner_creator=False,
@@ -25,12 +26,8 @@ service_account=False) -> tuple[str, str]``
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 import uuid
 from typing import TYPE_CHECKING
-
-import uvicorn
 
 from runnerkit.server.app import create_app
 from runnerkit.server.bootstrap import (
@@ -39,7 +36,7 @@ from runnerkit.server.bootstrap import (
     create_subject,
     open_sqlite,
 )
-from runnerkit.server.serve import bind
+from runnerkit.testing.serving import serve_in_thread
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -49,7 +46,6 @@ if TYPE_CHECKING:
     from runnerkit.server.scm import SCMConfig
 
 DB_NAME = "runnerkit.db"
-_START_TIMEOUT_S = 20.0
 
 
 def db_path(directory: Path) -> Path:
@@ -85,27 +81,11 @@ def app_on_fresh_store(
 @contextlib.contextmanager
 def running_server(directory: Path, *, scm: SCMConfig | None = None) -> Iterator[tuple[str, str]]:
     """Run the server on 127.0.0.1:<free port> in a thread; yield ``(base_url, admin_token)``."""
-    with app_on_fresh_store(directory, scm=scm) as (app, admin_token):
-        sock = bind("127.0.0.1", 0)
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="runnerkit-test-server", daemon=True
-        )
-        thread.start()
-        try:
-            deadline = time.monotonic() + _START_TIMEOUT_S
-            while not server.started:
-                if not thread.is_alive() or time.monotonic() > deadline:
-                    msg = "test server did not start"
-                    raise RuntimeError(msg)
-                time.sleep(0.01)
-            yield f"http://127.0.0.1:{port}", admin_token
-        finally:
-            server.should_exit = True
-            thread.join(timeout=_START_TIMEOUT_S)
-            sock.close()
+    with (
+        app_on_fresh_store(directory, scm=scm) as (app, admin_token),
+        serve_in_thread(app) as base_url,
+    ):
+        yield base_url, admin_token
 
 
 def create_user(

@@ -50,12 +50,40 @@ from runnerkit.server.settings import (
         f"{SCM_WEB_URLS_ENV} (comma-separated HOST=URL)."
     ),
 )
-def serve(
+@click.option(
+    "--test-api",
+    is_flag=True,
+    help=(
+        "Serve the test controls under /_runnerkit/ (reset, snapshots, faults, request "
+        "journal, clock, runner status; org admins only). For tests, never in production."
+    ),
+)
+@click.option(
+    "--seed",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Create the users, runners, … of a YAML or JSON seed file on start (docs/testing.md).",
+)
+@click.option(
+    "--reset",
+    is_flag=True,
+    help="With --seed: empty the store first (a seed on a store with data is refused).",
+)
+@click.option(
+    "--fake-scm",
+    is_flag=True,
+    help="Answer SCM calls from offline GitHub/GitLab fakes (the seed's scm section).",
+)
+def serve(  # noqa: PLR0917 - click passes every option
     host: str,
     port: int,
     db: str | None,
     scm_api_urls: tuple[str, ...],
     scm_web_urls: tuple[str, ...],
+    test_api: bool,
+    seed: str | None,
+    reset: bool,
+    fake_scm: bool,
 ) -> None:
     """Serve the Runner API locally (Connect protocol, JSON and binary).
 
@@ -64,7 +92,10 @@ def serve(
     RUNNERKIT_MASTER_KEY or from the file <db>.master-key, created on first start. SCM calls
     (CheckRepositoryAccess, ListSCMOrganizations, SearchRepositories, ParseContextURL) go to
     the SCM hosts' REST APIs; --scm-api-url and --scm-web-url point hosts elsewhere.
+    --test-api, --seed and --fake-scm make it a server for tests (docs/testing.md).
     """
+    if reset and not seed:
+        raise click.UsageError("--reset empties the store for --seed; give --seed FILE too")
     try:
         api_urls = scm_url_overrides(SCM_API_URLS_ENV, scm_api_urls)
         web_urls = scm_url_overrides(SCM_WEB_URLS_ENV, scm_web_urls)
@@ -73,7 +104,19 @@ def serve(
     # Imported here: the server is slow to import and other commands need not pay for it.
     from runnerkit.server.scm import SCMConfig  # noqa: PLC0415
     from runnerkit.server.serve import run  # noqa: PLC0415
+    from runnerkit.testing.seed import SeedError, load_seed  # noqa: PLC0415
+    from runnerkit.testing.serve_setup import ServeTesting  # noqa: PLC0415
 
-    path = resolve_db_path(db)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    run(path, host, port, scm=SCMConfig(api_base_urls=api_urls, web_base_urls=web_urls))
+    try:
+        testing = ServeTesting(test_api, load_seed(seed) if seed else None, fake_scm, reset)
+        path = resolve_db_path(db)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        run(
+            path,
+            host,
+            port,
+            scm=SCMConfig(api_base_urls=api_urls, web_base_urls=web_urls),
+            testing=testing if (test_api or seed or fake_scm) else None,
+        )
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 from connectrpc.code import Code
 
 from runnerkit.server.asgi import send_json
-from runnerkit.server.auth import AuthInterceptor
+from runnerkit.server.auth import AuthInterceptor, SubjectCache
 from runnerkit.server.codecs import server_codecs
 from runnerkit.server.errors import ErrorInterceptor
 from runnerkit.server.handlers.runner_configuration_service import (
@@ -33,6 +33,7 @@ from runnerkit_proto.gitpod.v1 import (
 if TYPE_CHECKING:
     from runnerkit.server.asgi import ASGIApp, Receive, Scope, Send
     from runnerkit.server.service import Services
+    from runnerkit.server.testapi import TestHooks
 
 HEALTH_PATH = "/healthz"
 _log = logging.getLogger("runnerkit.server")
@@ -96,16 +97,22 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def create_app(services: Services) -> ASGIApp:
+def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> ASGIApp:
     """Build the ASGI application.
 
     Args:
         services: Store, master key, page tokens and clock for the handlers.
+        test_hooks: The testing kit's journal, faults, clock and ``/_runnerkit/*`` routes
+            (``runnerkit.server.testapi``); None (the default) for a plain server.
 
     Returns:
         The application, ready for uvicorn (or any ASGI server / test transport).
     """
-    interceptors = (AuthInterceptor(services.store), ErrorInterceptor())
+    # Test servers: the hooks' clock, no subject cache (a reset must forget subjects at once).
+    services = test_hooks.services if test_hooks else services
+    first, after_auth = test_hooks.interceptors() if test_hooks else ((), ())
+    auth = AuthInterceptor(services.store, SubjectCache(ttl_s=0) if test_hooks else None)
+    interceptors = (*first, auth, *after_auth, ErrorInterceptor())
     runner_app = runner_connect.RunnerServiceASGIApplication(
         RunnerServiceHandler(services),
         interceptors=interceptors,
@@ -123,4 +130,5 @@ def create_app(services: Services) -> ASGIApp:
         "/gitpod.v1.RunnerConfigurationService/": cast("ASGIApp", config_app),
     }
     router = _Router(services, mounts)
-    return AccessLogMiddleware(CompatibilityMiddleware(router, paginated_paths()))
+    app = AccessLogMiddleware(CompatibilityMiddleware(router, paginated_paths()))
+    return test_hooks.wrap(app) if test_hooks else app

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from runnerkit.server.scm import SCMConfig
+    from runnerkit.server.service import Services
+    from runnerkit.server.testapi import TestHooks
 
 _GRACEFUL_SHUTDOWN_S = 10
 
@@ -80,6 +82,7 @@ def run(
     *,
     echo: Callable[[str], None] | None = None,
     scm: SCMConfig | None = None,
+    testing: Callable[[Services], tuple[Services, TestHooks | None]] | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM.
 
@@ -90,6 +93,8 @@ def run(
         echo: Where the connection help goes; stdout (flushed) by default.
         scm: How to reach SCM hosts (base URL overrides, see ``settings.scm_url_overrides``);
             None for the URLs derived from each host.
+        testing: Seed, SCM fakes and test API (``runnerkit.testing.serve_setup``): called
+            with the services; returns those to serve and the test hooks.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(
@@ -102,9 +107,11 @@ def run(
     try:
         env_token = os.environ.get(ADMIN_TOKEN_ENV) or None
         admin_token = bootstrap_admin(store, env_token)
-        services = build_services(store, master_key, scm)
+        services, hooks = build_services(store, master_key, scm), None
+        if testing is not None:
+            services, hooks = testing(services)
         closers.append(services.scm.close)
-        app = create_app(services)
+        app = create_app(services, test_hooks=hooks)
         sock = bind(host, port)
         bound_port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
@@ -114,6 +121,8 @@ def run(
             base_url, admin_token, from_env=admin_token is not None and env_token is not None
         ):
             out(line)
+        if hooks is not None and hooks.http_routes:
+            out(f"test API (org admins only, never in production): {base_url}/_runnerkit/")
         config = uvicorn.Config(
             app,
             log_config=None,
