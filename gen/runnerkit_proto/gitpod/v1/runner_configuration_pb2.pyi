@@ -1887,7 +1887,12 @@ Global___UpdateSCMIntegrationResponse: _TypeAlias = UpdateSCMIntegrationResponse
 
 @_typing.final
 class ValidateRunnerConfigurationRequest(_message.Message):
-    """Request for ValidateRunnerConfiguration. Exactly one of the config members must be set."""
+    """Request for ValidateRunnerConfiguration. Exactly one of the config members must be set.
+
+    The real API disables validation of this message (its old `(buf.validate.message).disabled`):
+    problems are reported in the response, never as an RPC error. Today's protovalidate has no
+    message-level switch, so every field, and every message it carries, is IGNORE_ALWAYS.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
