@@ -74,7 +74,7 @@ def test_validate_create_defaults_and_secret_handling():
         configuration=R.RunnerConfiguration(metrics=R.MetricsConfiguration(password="pw"))
     )
     new = validate_create(
-        R.CreateRunnerRequest(name="n", provider=rc_pb2.RUNNER_PROVIDER_DEV_AGENT, spec=spec)
+        R.CreateRunnerRequest(name="runner", provider=rc_pb2.RUNNER_PROVIDER_DEV_AGENT, spec=spec)
     )
     assert new.kind == rc_pb2.RUNNER_KIND_LOCAL
     assert new.metrics_password == "pw"

@@ -94,6 +94,7 @@ class _Settings:
     codec: Codec[Any, Any]
     compression: Compression | None
     retry: RetryPolicy
+    validate: bool = False
 
     @staticmethod
     def resolve(
@@ -105,6 +106,7 @@ class _Settings:
         retry_policy: RetryPolicy | None,
         codec: Literal["proto", "json"],
         compression: Literal["gzip"] | None,
+        validate: bool = False,
     ) -> _Settings:
         if codec not in ("proto", "json"):
             raise ValueError(f"codec must be 'proto' or 'json', got {codec!r}")
@@ -118,6 +120,7 @@ class _Settings:
             codec=CompactJSONCodec() if codec == "json" else google_protobuf_binary_codec(),
             compression=GzipCompression() if compression == "gzip" else None,
             retry=policy,
+            validate=validate,
         )
 
     def build(self, client_class: Callable[..., C], http_client: object | None) -> C:
@@ -127,9 +130,20 @@ class _Settings:
             codec=self.codec,
             send_compression=self.compression,
             timeout_ms=None if self.timeout is None else round(self.timeout * 1000),
-            interceptors=(BearerAuth(self.token), RetryInterceptor(self.retry)),
+            interceptors=(
+                BearerAuth(self.token),
+                *([_request_rules()] if self.validate else []),
+                RetryInterceptor(self.retry),
+            ),
             http_client=http_client,
         )
+
+
+def _request_rules() -> Any:  # noqa: ANN401 - client.validation.RequestRules
+    # Imported only for validate=True: it needs the optional protovalidate.
+    from runnerkit.client.validation import RequestRules  # noqa: PLC0415
+
+    return RequestRules()
 
 
 class _SyncInvoker:
@@ -186,6 +200,9 @@ _DOC_ARGS = """
         codec: ``"proto"`` (binary protobuf, default) or ``"json"`` (Connect JSON).
         compression: ``"gzip"`` (default) compresses requests; None sends them plain.
         http_client: A pyqwest client to use (e.g. for TLS settings or in-process tests).
+        validate: Check each request against the schema's rules before sending it; a
+            request that breaks one raises ``InvalidArgumentError`` without a network call.
+            Needs ``pip install 'runnerkit[validate]'``. Default off.
 
     Raises:
         ConfigurationError: No bearer token, or a base URL that is not http(s).
@@ -208,6 +225,7 @@ class Client:
         codec: Literal["proto", "json"] = "proto",
         compression: Literal["gzip"] | None = "gzip",
         http_client: HTTPSyncClient | None = None,
+        validate: bool = False,
     ) -> None:
         settings = _Settings.resolve(
             bearer_token=bearer_token,
@@ -217,6 +235,7 @@ class Client:
             retry_policy=retry_policy,
             codec=codec,
             compression=compression,
+            validate=validate,
         )
         self.base_url = settings.base_url
         self.runner_service = settings.build(runner_connect.RunnerServiceClientSync, http_client)
@@ -267,6 +286,7 @@ class AsyncClient:
         codec: Literal["proto", "json"] = "proto",
         compression: Literal["gzip"] | None = "gzip",
         http_client: HTTPClient | None = None,
+        validate: bool = False,
     ) -> None:
         settings = _Settings.resolve(
             bearer_token=bearer_token,
@@ -276,6 +296,7 @@ class AsyncClient:
             retry_policy=retry_policy,
             codec=codec,
             compression=compression,
+            validate=validate,
         )
         self.base_url = settings.base_url
         self.runner_service = settings.build(runner_connect.RunnerServiceClient, http_client)

@@ -126,7 +126,7 @@ def test_validate_environment_class_results(capi):
         ("memory", "must be at least 512")
     ]
     many = rc.EnvironmentClass(
-        display_name="x", configuration=[rc.FieldValue(key=f"k{i}") for i in range(101)]
+        display_name="xyz", configuration=[rc.FieldValue(key=f"k{i}") for i in range(101)]
     )
     message = capi.fails(
         "validate_runner_configuration",

@@ -238,11 +238,22 @@ def get_runner_configuration_schema(
 def validate_runner_configuration(
     svc: Services, subject: SubjectRecord, request: rc_pb2.ValidateRunnerConfigurationRequest
 ) -> rc_pb2.ValidateRunnerConfigurationResponse:
-    """ValidateRunnerConfiguration: invalid content is a result, not an error (needs USER)."""
+    """ValidateRunnerConfiguration: invalid content is a result, not an error (needs USER).
+
+    The schema's rules skip this request (the real API's ``disabled``): a malformed runner id
+    is no invalid_argument here but names no runner (not_found, or permission_denied for
+    callers who are no org admin, as for any runner that does not exist).
+    """
     which = request.WhichOneof("config")
     runner_id = request.runner_id
     if which == "environment_class" and not runner_id:
         runner_id = request.environment_class.runner_id
+    try:
+        runner_id = parse_uuid(runner_id, "runner_id")
+    except InvalidArgumentError:
+        if subject.org_admin:
+            raise NotFoundError("runner not found") from None
+        raise PermissionDeniedError("permission denied on runner") from None
     runner = load_runner(svc, subject, runner_id, Access.USER)
     schema = schema_for(runner.provider)
     if which == "environment_class":
@@ -270,7 +281,10 @@ def _validate_scm(
     secret_kind = scm.WhichOneof("oauth_client_secret")
     secret_set = bool(secret_kind and getattr(scm, secret_kind))
     if scm.id:
-        integration_id = parse_uuid(scm.id, "scm_integration.id")
+        try:
+            integration_id = parse_uuid(scm.id, "scm_integration.id")
+        except InvalidArgumentError:  # no rule applies here: a malformed id names nothing
+            raise NotFoundError(f"SCM integration not found on runner {runner.id}") from None
         existing = svc.store.get_scm_integration(integration_id)
         if existing is None or existing.runner_id != runner.id:
             raise NotFoundError(f"SCM integration {integration_id} not found on runner {runner.id}")
