@@ -49,6 +49,7 @@ def test_sync_client_over_loopback(tmp_path, json):
                     rc.CreateEnvironmentClassRequest(
                         runner_id=runner_id,
                         display_name="xyz",
+                        description="A class",
                         configuration=[rc.FieldValue(key="machine_type", value="huge")],
                     ),
                     headers=headers,

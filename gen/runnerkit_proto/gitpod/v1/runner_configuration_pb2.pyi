@@ -142,9 +142,9 @@ class CreateEnvironmentClassRequest(_message.Message):
     runner_id: _builtins.str
     """Runner the new environment class belongs to."""
     display_name: _builtins.str
-    """Human-readable name of the class (required, at most 127 characters)."""
+    """Human-readable name of the class: 3-127 characters."""
     description: _builtins.str
-    """Human-readable description of the class (at most 512 characters)."""
+    """Human-readable description of the class: 3-200 characters."""
     @_builtins.property
     def configuration(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldValue]:
         """Values for the runner schema's environment-class fields, one entry per field id."""
@@ -233,7 +233,7 @@ class CreateHostAuthenticationTokenRequest(_message.Message):
 
     @_builtins.property
     def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Permissions (scopes) granted to the token; at most 100."""
+        """Permissions (scopes) granted to the token; at most 101."""
 
     @_builtins.property
     def subject(self) -> _identity_pb2.Subject:
@@ -1752,7 +1752,7 @@ class UpdateHostAuthenticationTokenRequest(_message.Message):
 
     @_builtins.property
     def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """New scopes (at most 100); a non-empty list replaces the stored scopes, empty = unchanged."""
+        """New scopes (at most 101); a non-empty list replaces the stored scopes, empty = unchanged."""
 
     def __init__(
         self,

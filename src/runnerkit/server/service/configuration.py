@@ -258,7 +258,15 @@ def validate_runner_configuration(
     schema = schema_for(runner.provider)
     if which == "environment_class":
         ec = request.environment_class
-        check_configuration_size(ec.configuration, "environment_class.configuration")
+        if len(ec.configuration) > MAX_CONFIGURATION_ENTRIES:  # a result here, not an error
+            too_many = rc_pb2.FieldValidationError(
+                error=f"at most {MAX_CONFIGURATION_ENTRIES} configuration entries"
+            )
+            return rc_pb2.ValidateRunnerConfigurationResponse(
+                environment_class=rc_pb2.EnvironmentClassValidationResult(
+                    valid=False, configuration_errors=[too_many]
+                )
+            )
         result = validate_environment_class(
             schema,
             display_name=ec.display_name,
