@@ -246,7 +246,7 @@ def test_retries_only_where_safe_against_the_real_app(tmp_path):
             runner = client.runners.create(name="xyz", provider="RUNNER_PROVIDER_GCP").runner
             assert flaky.reached["CreateRunner"] == 1
             # GetRunner and ListRunners are NO_SIDE_EFFECTS: retried twice, then succeed.
-            assert client.runners.retrieve(runner_id=runner.runner_id).runner.name == "x"
+            assert client.runners.retrieve(runner_id=runner.runner_id).runner.name == "xyz"
             assert [r.runner_id for r in client.runners.list()] == [runner.runner_id]
             assert flaky.seen["GetRunner"] == flaky.seen["ListRunners"] == 3
             assert sleeps == [0.0] * 4  # Retry-After: 0 honoured
