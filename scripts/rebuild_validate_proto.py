@@ -124,7 +124,7 @@ def _option_value(value: object) -> str:
 
 def _options(options: Message) -> list[str]:
     """``name = value`` for every option set, custom ones as ``(full.name)``."""
-    out = []
+    out: list[str] = []
     for fd, value in options.ListFields():
         name = f"({fd.full_name})" if fd.is_extension else fd.name
         if fd.is_repeated:
@@ -210,6 +210,12 @@ def _message(message: Message, package: str) -> list[str]:
         lines += _message(nested, package)
     for enum in m.enum_type:  # type: ignore[attr-defined]
         lines += _enum(enum)
+    return [*lines, *_ranges_of(m), "}"]
+
+
+def _ranges_of(m: Message) -> list[str]:
+    """A message's ``extensions`` and ``reserved`` lines."""
+    lines = []
     if m.extension:  # type: ignore[attr-defined]
         raise SystemExit("nested extensions are not supported")
     if m.extension_range:  # type: ignore[attr-defined]
@@ -220,7 +226,7 @@ def _message(message: Message, package: str) -> list[str]:
         lines.append(f"reserved {_ranges(list(m.reserved_range), 1)};")  # type: ignore[attr-defined]
     if m.reserved_name:  # type: ignore[attr-defined]
         lines.append("reserved " + ", ".join(map(_quote, m.reserved_name)) + ";")  # type: ignore[attr-defined]
-    return [*lines, "}"]
+    return lines
 
 
 def render(serialized: bytes, licence: str, version: str) -> str:

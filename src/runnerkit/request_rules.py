@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
-    from protobuf import Message as PyMessage
+    from protovalidate import ViolationsPb
 
 __all__ = ["VIOLATIONS_TYPE_URL", "RuleViolations", "check", "field_path", "load_validator"]
 
@@ -35,7 +35,7 @@ class RuleViolations(Exception):  # noqa: N818 - it carries violations, it is no
             error details must be).
     """
 
-    def __init__(self, message: str, violations: PyMessage[Any]) -> None:
+    def __init__(self, message: str, violations: ViolationsPb) -> None:
         super().__init__(message)
         self.message = message
         self.violations = violations

@@ -173,7 +173,11 @@ def test_tokens(env, runner_id):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["runners", "get", "not-a-uuid"], 1, "error: invalid_argument: runner_id: must be a valid UUID"),
+        (
+            ["runners", "get", "not-a-uuid"],
+            1,
+            "error: invalid_argument: runner_id: must be a valid UUID",
+        ),
         (["runners", "list", "--provider", "mainframe"], 2, "is not one of"),
         (["runners", "create"], 2, "Missing option '--name'"),
         (["runners", "create", "--name", "x", "--spec", "[1]"], 2, "must be a JSON object"),
@@ -257,7 +261,9 @@ def test_environment_classes(env, runner_id):
     )
     assert done.returncode == 0, done.stderr
     class_id = json.loads(done.stdout)["id"]
-    done = rk("environment-classes", "update", class_id, "--disable", "--description", "ddd", env=env)
+    done = rk(
+        "environment-classes", "update", class_id, "--disable", "--description", "ddd", env=env
+    )
     assert done.returncode == 0, done.stderr
     got = json.loads(rk("environment-classes", "get", class_id, "--json", env=env).stdout)
     assert got["displayName"] == "Large"

@@ -79,7 +79,9 @@ def test_async_in_process(tmp_path):
                 base_url="http://runnerkit.test", bearer_token=admin_token, http_client=http
             )
             made = [
-                (await client.runners.create(name=f"runner{i}", provider="RUNNER_PROVIDER_GCP")).runner
+                (
+                    await client.runners.create(name=f"runner{i}", provider="RUNNER_PROVIDER_GCP")
+                ).runner
                 for i in range(RUNNERS)
             ]
             page = await client.runners.list(page_size=PAGE_SIZE)
@@ -100,7 +102,9 @@ def test_sync_in_process(tmp_path):
             base_url="http://runnerkit.test", bearer_token=admin_token, http_client=http
         )
         made = {
-            client.runners.create(name=f"runner{i}", provider="RUNNER_PROVIDER_GCP").runner.runner_id
+            client.runners.create(
+                name=f"runner{i}", provider="RUNNER_PROVIDER_GCP"
+            ).runner.runner_id
             for i in range(RUNNERS)
         }
         for codec in ("proto", "json"):

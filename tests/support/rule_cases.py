@@ -9,7 +9,6 @@ that breaks nothing but, possibly, the rule under test.
 
 from __future__ import annotations
 
-import uuid
 from collections import deque
 from dataclasses import dataclass
 from functools import cache
@@ -75,7 +74,7 @@ def table_rules(row: Row) -> validate_pb2.FieldRules:
     return text_format.Parse(text, validate_pb2.FieldRules())
 
 
-def schema_rules(field: FieldDescriptor) -> validate_pb2.FieldRules:
+def schema_rules(field: Any) -> validate_pb2.FieldRules:  # a FieldDescriptor
     """The FieldRules our schema declares on ``field`` (empty when none)."""
     options = field.GetOptions()
     if not options.HasExtension(validate_pb2.field):
@@ -128,7 +127,7 @@ def request_targets(owner: str) -> list[tuple[str, MethodDescriptor, tuple[str, 
 # --- building messages ---------------------------------------------------------------------
 
 
-def _valid_value(field: FieldDescriptor, rules: validate_pb2.FieldRules) -> Any:  # noqa: ANN401, PLR0911
+def _valid_value(field: Any, rules: validate_pb2.FieldRules) -> Any:  # noqa: PLR0911
     kind = rules.WhichOneof("type")
     if kind == "string":
         s = rules.string
@@ -165,7 +164,7 @@ def fill(message: Message) -> Message:
     return message
 
 
-def set_value(message: Message, field_name: str, value: Any) -> None:  # noqa: ANN401
+def set_value(message: Message, field_name: str, value: Any) -> None:
     """Set ``field_name`` to ``value``; for message fields, True sets it and None clears it."""
     field = message.DESCRIPTOR.fields_by_name[field_name]
     if field.is_repeated:
@@ -182,7 +181,7 @@ def set_value(message: Message, field_name: str, value: Any) -> None:  # noqa: A
         setattr(message, field_name, value)
 
 
-def build(desc: Descriptor, path: tuple[str, ...], field_name: str, value: Any) -> Message:  # noqa: ANN401
+def build(desc: Descriptor, path: tuple[str, ...], field_name: str, value: Any) -> Message:
     """A valid ``desc`` message whose field at ``path``.``field_name`` is ``value``."""
     root = fill(GetMessageClass(desc)())
     node = root
@@ -206,7 +205,7 @@ class Case:
     ok: bool
 
 
-def _item(rules: validate_pb2.FieldRules, field: FieldDescriptor) -> Any:  # noqa: ANN401
+def _item(rules: validate_pb2.FieldRules, field: FieldDescriptor) -> Any:
     if rules.repeated.items.string.uuid:
         return A_UUID
     if field.enum_type is not None:
@@ -214,50 +213,68 @@ def _item(rules: validate_pb2.FieldRules, field: FieldDescriptor) -> Any:  # noq
     return "scope"
 
 
-def boundary_cases(field: FieldDescriptor, rules: validate_pb2.FieldRules) -> list[Case]:  # noqa: C901, PLR0912
+def _string_cases(s: validate_pb2.StringRules, zero_ok: bool) -> list[Case]:
+    cases: list[Case] = []
+    if s.uuid:
+        cases += [Case("not a UUID", "not-a-uuid", False), Case("a UUID", A_UUID, True)]
+        cases.append(Case("empty", "", zero_ok))
+    if s.uri:
+        cases += [Case("not a URI", "github.com/org/repo", False), Case("a URI", A_URI, True)]
+    if s.HasField("min_len"):  # characters, not bytes: "é" is two bytes
+        n = s.min_len
+        cases += [Case(f"{n - 1} chars", "é" * (n - 1), False), Case(f"{n} chars", "é" * n, True)]
+    if s.HasField("max_len"):
+        m = s.max_len
+        cases += [Case(f"{m + 1} chars", "é" * (m + 1), False), Case(f"{m} chars", "é" * m, True)]
+    return cases
+
+
+def _int32_cases(r: validate_pb2.Int32Rules, zero_ok: bool) -> list[Case]:
+    cases: list[Case] = []
+    if r.HasField("lte"):
+        cases += [Case(f"{r.lte + 1}", r.lte + 1, False), Case(f"{r.lte}", r.lte, True)]
+    if r.HasField("gte"):
+        below_ok = zero_ok and r.gte - 1 == 0
+        cases += [Case(f"{r.gte - 1}", r.gte - 1, below_ok), Case(f"{r.gte}", r.gte, True)]
+        if zero_ok:
+            cases.append(Case("-1", -1, False))
+    return cases
+
+
+def _repeated_cases(rules: validate_pb2.FieldRules, field: FieldDescriptor) -> list[Case]:
+    r = rules.repeated
+    item = _item(rules, field)
+    cases: list[Case] = []
+    if r.HasField("max_items"):
+        k = r.max_items
+        cases += [
+            Case(f"{k + 1} items", [item] * (k + 1), False),
+            Case(f"{k} items", [item] * k, True),
+        ]
+    if r.items.string.uuid:
+        cases.append(Case("an item not a UUID", ["not-a-uuid"], False))
+    if r.items.enum.defined_only:
+        assert field.enum_type is not None
+        top = max(v.number for v in field.enum_type.values)
+        cases.append(Case("an undefined item", [top + 1], False))
+    return cases
+
+
+def boundary_cases(field: FieldDescriptor, rules: validate_pb2.FieldRules) -> list[Case]:
     """Values at and just past each bound of ``rules`` (the table's rule for ``field``)."""
     kind = rules.WhichOneof("type")
     zero_ok = rules.ignore == IGNORE_ZERO
     cases: list[Case] = []
     if kind == "string":
-        s = rules.string
-        if s.uuid:
-            cases += [Case("not a UUID", "not-a-uuid", False), Case("a UUID", A_UUID, True)]
-            cases.append(Case("empty", "", zero_ok))
-        if s.uri:
-            cases += [Case("not a URI", "github.com/org/repo", False), Case("a URI", A_URI, True)]
-        if s.HasField("min_len"):
-            n = s.min_len
-            cases += [Case(f"{n - 1} chars", "é" * (n - 1), False), Case(f"{n} chars", "é" * n, True)]
-        if s.HasField("max_len"):
-            m = s.max_len
-            cases += [Case(f"{m + 1} chars", "é" * (m + 1), False), Case(f"{m} chars", "é" * m, True)]
+        cases += _string_cases(rules.string, zero_ok)
     elif kind == "int32":
-        r = rules.int32
-        if r.HasField("lte"):
-            cases += [Case(f"{r.lte + 1}", r.lte + 1, False), Case(f"{r.lte}", r.lte, True)]
-        if r.HasField("gte"):
-            below_ok = zero_ok and r.gte - 1 == 0
-            cases += [Case(f"{r.gte - 1}", r.gte - 1, below_ok), Case(f"{r.gte}", r.gte, True)]
-            if zero_ok:
-                cases.append(Case("-1", -1, False))
+        cases += _int32_cases(rules.int32, zero_ok)
     elif kind == "enum":
+        assert field.enum_type is not None
         top = max(v.number for v in field.enum_type.values)
         cases += [Case("undefined number", top + 1, False), Case("last defined", top, True)]
     elif kind == "repeated":
-        r = rules.repeated
-        item = _item(rules, field)
-        if r.HasField("max_items"):
-            k = r.max_items
-            cases += [
-                Case(f"{k + 1} items", [item] * (k + 1), False),
-                Case(f"{k} items", [item] * k, True),
-            ]
-        if r.items.string.uuid:
-            cases.append(Case("an item not a UUID", ["not-a-uuid"], False))
-        if r.items.enum.defined_only:
-            top = max(v.number for v in field.enum_type.values)
-            cases.append(Case("an undefined item", [top + 1], False))
+        cases += _repeated_cases(rules, field)
     elif kind == "bytes":
         n = rules.bytes.len
         cases += [

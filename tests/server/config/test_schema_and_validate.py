@@ -114,7 +114,9 @@ def test_validate_environment_class_results(capi):
     answer = capi("validate_runner_configuration", Validate(environment_class=ok))
     assert answer.environment_class.valid
     bad = rc.EnvironmentClass(
-        display_name="", description="A class", configuration=[rc.FieldValue(key="memory", value="1")]
+        display_name="",
+        description="A class",
+        configuration=[rc.FieldValue(key="memory", value="1")],
     )
     answer = capi(
         "validate_runner_configuration", Validate(runner_id=runner_id, environment_class=bad)

@@ -61,6 +61,7 @@ def test_round_trip():
 def test_page_size(page_size, limit, size):
     assert search_page_size(page_size, limit) == size
 
+
 # Values past 0-100 never get here: the schema's rules reject them (tests/server/test_request_rules.py).
 
 

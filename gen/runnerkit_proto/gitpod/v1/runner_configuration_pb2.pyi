@@ -238,7 +238,8 @@ class CreateHostAuthenticationTokenRequest(_message.Message):
     @_builtins.property
     def subject(self) -> _identity_pb2.Subject:
         """Owner of the token (user or service account); defaults to the caller. Only admins may
-        create tokens for other subjects.
+        create tokens for other subjects. (The real schema marks it IGNORE_IF_UNPOPULATED, which
+        for a message field is protovalidate's default: an unset subject is not checked.)
         """
 
     def __init__(
@@ -1891,7 +1892,8 @@ class ValidateRunnerConfigurationRequest(_message.Message):
 
     The real API disables validation of this message (its old `(buf.validate.message).disabled`):
     problems are reported in the response, never as an RPC error. Today's protovalidate has no
-    message-level switch, so every field, and every message it carries, is IGNORE_ALWAYS.
+    message-level switch, so every field, and every message it carries, is IGNORE_ALWAYS (the
+    real schema's `string.uuid` on runner_id never applies, so it is left out).
     """
 
     DESCRIPTOR: _descriptor.Descriptor

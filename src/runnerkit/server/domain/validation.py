@@ -151,7 +151,9 @@ def _value_error(field: _Field, value: str) -> str | None:  # noqa: PLR0911 - on
     kind = field.WhichOneof("type")
     if kind == "display":
         shown = field.display.default
-        return None if value == shown else "display fields are read-only: send their text or omit them"
+        return (
+            None if value == shown else "display fields are read-only: send their text or omit them"
+        )
     if kind == "bool":
         return None if value in ("true", "false") else 'must be "true" or "false"'
     if kind == "int":
