@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,8 @@ _SCALAR_NAMES = {
 }
 _LABELS = {_FDP.LABEL_OPTIONAL: "optional", _FDP.LABEL_REPEATED: "repeated"}
 _MAX_FIELD_NUMBER = 536870911  # extension ranges end (exclusive) one past it: `to max`
+# The pinned buf of the virtualenv (first on PATH under make), else the one beside this Python.
+BUF = shutil.which("buf") or str(Path(sys.executable).parent / "buf")
 
 
 def source() -> tuple[bytes, str, str]:
@@ -269,7 +272,7 @@ def buf_format(text: str) -> str:
         path = Path(tmp) / "validate.proto"
         path.write_text(text, encoding="utf-8")
         result = subprocess.run(  # noqa: S603
-            ["buf", "format", str(path)],  # noqa: S607  (the venv's pinned buf, first on PATH)
+            [BUF, "format", str(path)],
             check=True,
             capture_output=True,
             text=True,
@@ -282,8 +285,8 @@ def compiled(proto_root: Path) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "image.binpb"
         subprocess.run(  # noqa: S603
-            [  # noqa: S607
-                "buf",
+            [
+                BUF,
                 "build",
                 str(proto_root),
                 "--path",

@@ -5,7 +5,8 @@ request that breaks the rule just past its bound gets ``invalid_argument`` namin
 path, with a ``buf.validate.Violations`` detail; the request at the bound passes the rules
 (the handler may still refuse it for other reasons, e.g. a runner that does not exist, but
 never with a Violations detail). Rules on response messages are checked against the server's
-real answers in ``test_answers_keep_the_response_rules``. In process, binary and JSON.
+real answers in ``test_answers_keep_the_response_rules``. In process, binary and JSON; the
+Connect, gRPC-Web and gRPC protocols in ``test_every_protocol_gets_the_violations``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import pytest
 from connectrpc.code import Code
 from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_json_codec
 from connectrpc.errors import ConnectError
+from connectrpc.protocol import ProtocolType
 from pyqwest.testing import ASGITransport
 
 from runnerkit.request_rules import check, field_path
 from runnerkit_proto.buf.validate import validate_pb2
 from runnerkit_proto.gitpod.v1 import (
+    pagination_pb2,
     runner_configuration_connect,
     runner_configuration_pb2,
     runner_connect,
@@ -54,6 +57,8 @@ class Caller:
     def __init__(self, runner: asyncio.Runner, app: Any, token: str, codec: str) -> None:
         self._runner = runner
         self._token = token
+        self.app = app
+        self.token = token
         made = google_protobuf_json_codec() if codec == "json" else google_protobuf_binary_codec()
 
         async def make() -> dict[str, Any]:
@@ -306,3 +311,43 @@ def test_answers_keep_the_response_rules(callers: dict[str, Caller]) -> None:
     )
     for answer in answers:
         check(answer)
+
+
+@pytest.mark.parametrize("codec", CODECS)
+@pytest.mark.parametrize(
+    "protocol", [ProtocolType.CONNECT, ProtocolType.GRPC_WEB, ProtocolType.GRPC]
+)
+def test_every_protocol_gets_the_violations(
+    callers: dict[str, Caller], protocol: ProtocolType, codec: str
+) -> None:
+    app, token = callers[codec].app, callers[codec].token
+    made = google_protobuf_json_codec() if codec == "json" else google_protobuf_binary_codec()
+
+    async def scenario() -> None:
+        client = runner_connect.RunnerServiceClient(
+            "http://runnerkit.test",
+            http_client=pyqwest.Client(ASGITransport(app)),
+            protocol=protocol,
+            codec=made,
+        )
+        auth = {"authorization": f"Bearer {token}"}
+        try:
+            too_big = runner_pb2.ListRunnersRequest(
+                pagination=pagination_pb2.PaginationRequest(page_size=101)
+            )
+            with pytest.raises(ConnectError) as info:
+                await client.list_runners(too_big, headers=auth)
+            assert info.value.code == Code.INVALID_ARGUMENT
+            assert info.value.message.startswith("pagination.page_size: ")
+            found = violations_of(info.value)
+            assert found is not None
+            assert [v.rule_id for v in found.violations] == ["int32.gte_lte"]
+            assert field_path(found.violations[0].field) == "pagination.page_size"
+            fine = runner_pb2.ListRunnersRequest(
+                pagination=pagination_pb2.PaginationRequest(page_size=100)
+            )
+            assert (await client.list_runners(fine, headers=auth)).pagination is not None
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())
