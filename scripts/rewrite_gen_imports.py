@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 PACKAGE = "runnerkit_proto"
-# Top-level proto packages whose generated modules live under PACKAGE.
-OWNED_ROOTS = ("gitpod",)
+# Top-level proto packages whose generated modules live under PACKAGE (buf: the
+# rebuilt protovalidate schema, proto/buf/validate, which our files import).
+OWNED_ROOTS = ("gitpod", "buf")
 # Absolute imports that must never survive the rewrite (they would shadow or need
 # packages we do not ship).
 _IMPORT = re.compile(r"^(\s*)(from|import) (" + "|".join(OWNED_ROOTS) + r")([.\s])", re.MULTILINE)

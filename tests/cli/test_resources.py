@@ -175,7 +175,11 @@ def test_tokens(env, runner_id):
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["runners", "get", "not-a-uuid"], 1, "error: invalid_argument: runner_id: must be a UUID"),
+        (
+            ["runners", "get", "not-a-uuid"],
+            1,
+            "error: invalid_argument: runner_id: must be a valid UUID",
+        ),
         (["runners", "list", "--provider", "mainframe"], 2, "is not one of"),
         (["runners", "create"], 2, "Missing option '--name'"),
         (["runners", "create", "--name", "x", "--spec", "[1]"], 2, "must be a JSON object"),
@@ -244,6 +248,8 @@ def test_environment_classes(env, runner_id):
         runner_id,
         "--display-name",
         "Large",
+        "--description",
+        "8 CPUs",
         "--config",
         "cpu=8",
         "--config",
@@ -253,12 +259,14 @@ def test_environment_classes(env, runner_id):
     )
     assert done.returncode == 0, done.stderr
     class_id = json.loads(done.stdout)["id"]
-    done = rk("environment-classes", "update", class_id, "--disable", "--description", "d", env=env)
+    done = rk(
+        "environment-classes", "update", class_id, "--disable", "--description", "ddd", env=env
+    )
     assert done.returncode == 0, done.stderr
     got = json.loads(rk("environment-classes", "get", class_id, "--json", env=env).stdout)
     assert got["displayName"] == "Large"
     assert got.get("enabled", False) is False
-    assert got["description"] == "d"
+    assert got["description"] == "ddd"
     table = rk("environment-classes", "list", "--runner-id", runner_id, env=env).stdout
     assert class_id in table
     assert "cpu=8, memory=16384" in table

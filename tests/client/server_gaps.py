@@ -22,6 +22,13 @@ EXPECTED_ERRORS: dict[str, tuple[type[runnerkit.APIError], str]] = {
         runnerkit.FailedPreconditionError,
         "missing authentication token for github.com",
     ),
+    # The real API's schema requires a UUID runner_id here (buf.validate `string.uuid`, in
+    # tests/data/gitpod_v1_validate.tsv), and the reference's own example omits it: the real
+    # API rejects that call too.
+    "CheckAuthenticationForHost": (
+        runnerkit.InvalidArgumentError,
+        "runner_id: value is empty, which is not a valid UUID",
+    ),
     # Without scm_host the search goes to the first (sorted) host the caller holds a token for
     # on the runner: the example world's tokens are for bitbucket.org and gitlab.com, and
     # Bitbucket has no SCM adapter (searching gitlab.com would leave the machine).

@@ -79,7 +79,9 @@ def test_async_in_process(tmp_path):
                 base_url="http://runnerkit.test", bearer_token=admin_token, http_client=http
             )
             made = [
-                (await client.runners.create(name=f"r{i}", provider="RUNNER_PROVIDER_GCP")).runner
+                (
+                    await client.runners.create(name=f"runner{i}", provider="RUNNER_PROVIDER_GCP")
+                ).runner
                 for i in range(RUNNERS)
             ]
             page = await client.runners.list(page_size=PAGE_SIZE)
@@ -100,7 +102,9 @@ def test_sync_in_process(tmp_path):
             base_url="http://runnerkit.test", bearer_token=admin_token, http_client=http
         )
         made = {
-            client.runners.create(name=f"r{i}", provider="RUNNER_PROVIDER_GCP").runner.runner_id
+            client.runners.create(
+                name=f"runner{i}", provider="RUNNER_PROVIDER_GCP"
+            ).runner.runner_id
             for i in range(RUNNERS)
         }
         for codec in ("proto", "json"):
@@ -241,12 +245,12 @@ def test_retries_only_where_safe_against_the_real_app(tmp_path):
             # CreateRunner has side effects: never retried, so both failures surface.
             for _ in range(2):
                 with pytest.raises(runnerkit.UnavailableError, match="warming up"):
-                    client.runners.create(name="x", provider="RUNNER_PROVIDER_GCP")
+                    client.runners.create(name="xyz", provider="RUNNER_PROVIDER_GCP")
             assert sleeps == []
-            runner = client.runners.create(name="x", provider="RUNNER_PROVIDER_GCP").runner
+            runner = client.runners.create(name="xyz", provider="RUNNER_PROVIDER_GCP").runner
             assert flaky.reached["CreateRunner"] == 1
             # GetRunner and ListRunners are NO_SIDE_EFFECTS: retried twice, then succeed.
-            assert client.runners.retrieve(runner_id=runner.runner_id).runner.name == "x"
+            assert client.runners.retrieve(runner_id=runner.runner_id).runner.name == "xyz"
             assert [r.runner_id for r in client.runners.list()] == [runner.runner_id]
             assert flaky.seen["GetRunner"] == flaky.seen["ListRunners"] == 3
             assert sleeps == [0.0] * 4  # Retry-After: 0 honoured

@@ -98,6 +98,7 @@ def world(client, target: Target) -> World:
     w.environment_class_id = configs.environment_classes.create(
         runner_id=w.runner_id,
         display_name="Example",
+        description="An example class",
         configuration=[{"key": "cpu", "value": "8"}, {"key": "memory", "value": "16384"}],
     ).id
     # Not github.com: the examples create their own integration and token for that host.

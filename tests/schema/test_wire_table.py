@@ -34,15 +34,15 @@ _SCALARS = {
 # Imports of the real files that our schema leaves out, with the reason. Everything else
 # the table lists must be imported, and nothing more.
 OMITTED_IMPORTS = {
-    # protovalidate annotations: our validation rules live in the server's domain modules.
-    "buf/validate/validate.proto",
     # OpenAPI annotations only feed the real API's docs generator.
     "gnostic/openapi/v3/annotations.proto",
 }
 # agent.proto carries only PullRequest (see the issue): the imports its other messages need
-# in the real file would be unused here, which protoc reports.
+# in the real file would be unused here, which protoc reports (its buf.validate rules are on
+# those other messages, so buf/validate/validate.proto too).
 OMITTED_FOR_FILE = {
     "gitpod/v1/agent.proto": {
+        "buf/validate/validate.proto",
         "gitpod/v1/environment_automation.proto",
         "gitpod/v1/identity.proto",
         "gitpod/v1/pagination.proto",

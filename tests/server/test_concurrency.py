@@ -38,7 +38,7 @@ def test_concurrent_creates_updates_and_policies(tmp_path: Path) -> None:
                     *(
                         client.create_runner(
                             R.CreateRunnerRequest(
-                                name=f"r{i}", provider=rc_pb2.RUNNER_PROVIDER_GCP
+                                name=f"runner{i}", provider=rc_pb2.RUNNER_PROVIDER_GCP
                             ),
                             headers=headers,
                         )

@@ -22,7 +22,7 @@ GROUP = "6f1c1b9e-3f0e-4b61-9a51-3c0f3c9b1d11"
 # method -> request for a runner id; every one of them is scoped to one runner
 RUNNER_SCOPED: dict[str, Callable[[str], Any]] = {
     "get_runner": lambda rid: R.GetRunnerRequest(runner_id=rid),
-    "update_runner": lambda rid: R.UpdateRunnerRequest(runner_id=rid, name="x"),
+    "update_runner": lambda rid: R.UpdateRunnerRequest(runner_id=rid, name="xyz"),
     "delete_runner": lambda rid: R.DeleteRunnerRequest(runner_id=rid),
     "create_runner_token": lambda rid: R.CreateRunnerTokenRequest(runner_id=rid),
     "create_runner_logs_token": lambda rid: R.CreateRunnerLogsTokenRequest(runner_id=rid),
@@ -53,7 +53,7 @@ RUNNER_SCOPED: dict[str, Callable[[str], Any]] = {
 # The reference calls these without a runner: runner_id is optional (public hosts only).
 OPTIONAL_RUNNER = {"parse_context_url", "check_authentication_for_host"}
 OTHERS: dict[str, Any] = {
-    "create_runner": R.CreateRunnerRequest(name="r", provider=rc_pb2.RUNNER_PROVIDER_AWS_EC2),
+    "create_runner": R.CreateRunnerRequest(name="runner", provider=rc_pb2.RUNNER_PROVIDER_AWS_EC2),
     "list_runners": R.ListRunnersRequest(),
 }
 

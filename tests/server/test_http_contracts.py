@@ -69,7 +69,7 @@ def test_json_without_connect_protocol_version_and_unknown_fields(http):
 
 def test_query_string_token_and_page_size_override_the_body(http):
     for i in range(3):
-        http.post("CreateRunner", {"name": f"q{i}", "provider": "RUNNER_PROVIDER_GCP"})
+        http.post("CreateRunner", {"name": f"query{i}", "provider": "RUNNER_PROVIDER_GCP"})
     filt = {"filter": {"providers": ["RUNNER_PROVIDER_GCP"]}}
     status, _, first = http.post(
         "ListRunners", {**filt, "pagination": {"pageSize": 50}}, query="?pageSize=2"
@@ -83,7 +83,7 @@ def test_query_string_token_and_page_size_override_the_body(http):
         query=f"?token={token}&pageSize=2",
     )
     assert len(second["runners"]) == 1
-    assert second["runners"][0]["name"] == "q2"
+    assert second["runners"][0]["name"] == "query2"
     status, _, body = http.post("ListRunners", filt, query="?pageSize=abc")
     assert (status, body["code"]) == (400, "invalid_argument")
 
@@ -95,7 +95,10 @@ def test_error_body_status_mapping_and_should_retry(http):
         ("ListRunners", {}, "rk_wrong-token", 401, "unauthenticated"),
         (
             "CheckRepositoryAccess",
-            {"runnerId": "00000000-0000-4000-8000-000000000000"},
+            {
+                "runnerId": "00000000-0000-4000-8000-000000000000",
+                "repositoryUrl": "https://github.com/org/repo",
+            },
             None,
             404,
             "not_found",
@@ -108,10 +111,10 @@ def test_error_body_status_mapping_and_should_retry(http):
         assert error["message"]
         assert headers.get("x-should-retry") == "false"
     _, _, created = http.post(
-        "CreateRunner", {"name": "x", "kind": "RUNNER_KIND_LOCAL_CONFIGURATION"}
+        "CreateRunner", {"name": "xyz", "kind": "RUNNER_KIND_LOCAL_CONFIGURATION"}
     )
     status, headers, error = http.post(
-        "CreateRunner", {"name": "x", "kind": "RUNNER_KIND_LOCAL_CONFIGURATION"}
+        "CreateRunner", {"name": "xyz", "kind": "RUNNER_KIND_LOCAL_CONFIGURATION"}
     )
     assert (status, error["code"], headers.get("x-should-retry")) == (
         409,
@@ -186,12 +189,12 @@ def test_configuration_service_is_mounted_and_authenticated(http):
 
 
 def test_connect_get_for_side_effect_free_rpcs(http):
-    _, _, created = http.post("CreateRunner", {"name": "g", "kind": "RUNNER_KIND_REMOTE"})
+    _, _, created = http.post("CreateRunner", {"name": "gamma", "kind": "RUNNER_KIND_REMOTE"})
     message = json.dumps({"runnerId": created["runner"]["runnerId"]})
     url = f"{http.base_url}/gitpod.v1.RunnerService/GetRunner?encoding=json&message={urllib.parse.quote(message)}"
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {http.token}"})
     with urllib.request.urlopen(request, timeout=10) as response:
-        assert json.loads(response.read())["runner"]["name"] == "g"
+        assert json.loads(response.read())["runner"]["name"] == "gamma"
 
 
 @pytest.mark.parametrize(

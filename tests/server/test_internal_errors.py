@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def test_corrupt_row_is_internal_error_with_log(inproc: Api, caplog: pytest.LogCaptureFixture):
     created = inproc(
         "create_runner",
-        runner_pb2.CreateRunnerRequest(name="r", provider=rc_pb2.RUNNER_PROVIDER_GCP),
+        runner_pb2.CreateRunnerRequest(name="runner", provider=rc_pb2.RUNNER_PROVIDER_GCP),
     )
     rid = created.runner.runner_id
     with sqlite3.connect(db_path(inproc.directory)) as conn:

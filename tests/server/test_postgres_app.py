@@ -55,7 +55,7 @@ def test_runner_flows_on_postgres(pg_api: Api):
     ids = [
         api(
             "create_runner",
-            R.CreateRunnerRequest(name=f"r{i}", provider=rc_pb2.RUNNER_PROVIDER_AWS_EC2),
+            R.CreateRunnerRequest(name=f"runner{i}", provider=rc_pb2.RUNNER_PROVIDER_AWS_EC2),
         ).runner.runner_id
         for i in range(5)
     ]
@@ -98,7 +98,7 @@ def test_runner_flows_on_postgres(pg_api: Api):
     api.fails("get_runner", R.GetRunnerRequest(runner_id=ids[1]), Code.PERMISSION_DENIED, member)
     api(
         "create_runner",
-        R.CreateRunnerRequest(name="lc", kind=rc_pb2.RUNNER_KIND_LOCAL_CONFIGURATION),
+        R.CreateRunnerRequest(name="lc1", kind=rc_pb2.RUNNER_KIND_LOCAL_CONFIGURATION),
     )
     api.fails(
         "create_runner",

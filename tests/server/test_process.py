@@ -79,7 +79,7 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path):  # noqa: P
                 try:
                     for i in range(100_000):
                         r = c.create_runner(
-                            R.CreateRunnerRequest(name=f"r{i}", provider=AWS), headers=AUTH
+                            R.CreateRunnerRequest(name=f"runner{i}", provider=AWS), headers=AUTH
                         )
                         acknowledged.append(r.runner.runner_id)
                 except (ConnectError, OSError):
@@ -179,7 +179,7 @@ def test_nothing_secret_in_the_database_files(tmp_path):
         with runner_connect.RunnerServiceClientSync(base_url) as client:
             for i in range(3):
                 created = client.create_runner(
-                    R.CreateRunnerRequest(name=f"r{i}", provider=AWS), headers=auth
+                    R.CreateRunnerRequest(name=f"runner{i}", provider=AWS), headers=auth
                 )
                 rid = created.runner.runner_id
                 secrets.append(created.exchange_token)

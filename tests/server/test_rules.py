@@ -74,7 +74,7 @@ def test_validate_create_defaults_and_secret_handling():
         configuration=R.RunnerConfiguration(metrics=R.MetricsConfiguration(password="pw"))
     )
     new = validate_create(
-        R.CreateRunnerRequest(name="n", provider=rc_pb2.RUNNER_PROVIDER_DEV_AGENT, spec=spec)
+        R.CreateRunnerRequest(name="runner", provider=rc_pb2.RUNNER_PROVIDER_DEV_AGENT, spec=spec)
     )
     assert new.kind == rc_pb2.RUNNER_KIND_LOCAL
     assert new.metrics_password == "pw"
@@ -132,16 +132,11 @@ def test_parse_uuid():
             parse_uuid(bad, "f")
 
 
-@pytest.mark.parametrize(
-    ("size", "expected"), [(0, 25), (1, 1), (100, 100), (101, 100), (2**31 - 1, 100)]
-)
+@pytest.mark.parametrize(("size", "expected"), [(0, 25), (1, 1), (100, 100)])
 def test_page_size(size, expected):
+    # Sizes outside 0-100 never get here: the schema's rule rejects them first
+    # (tests/server/test_request_rules.py).
     assert page_size(pagination_pb2.PaginationRequest(page_size=size)) == expected
-
-
-def test_negative_page_size():
-    with pytest.raises(InvalidArgumentError):
-        page_size(pagination_pb2.PaginationRequest(page_size=-1))
 
 
 def test_page_tokens_bind_rpc_filter_and_key():

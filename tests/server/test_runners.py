@@ -137,7 +137,7 @@ def test_permissions_of_plain_users_creators_and_policy_groups(api):
     _, member = create_user(api.directory, name="member", groups=[group])
     api.fails(
         "create_runner",
-        R.CreateRunnerRequest(name="x", provider=AWS),
+        R.CreateRunnerRequest(name="xyz", provider=AWS),
         Code.PERMISSION_DENIED,
         plain,
     )
@@ -283,7 +283,7 @@ def test_update_invalid_and_missing(api):
     ).startswith("name:")
     api.fails(
         "update_runner",
-        R.UpdateRunnerRequest(runner_id=str(uuid.uuid4()), name="x"),
+        R.UpdateRunnerRequest(runner_id=str(uuid.uuid4()), name="xyz"),
         Code.NOT_FOUND,
     )
 

@@ -19,7 +19,8 @@ R = runner_pb2
 
 def _runner(api: Api) -> str:
     created = api(
-        "create_runner", R.CreateRunnerRequest(name="r", provider=rc_pb2.RUNNER_PROVIDER_AWS_EC2)
+        "create_runner",
+        R.CreateRunnerRequest(name="runner", provider=rc_pb2.RUNNER_PROVIDER_AWS_EC2),
     )
     return str(created.runner.runner_id)
 

@@ -137,6 +137,7 @@ class _Settings:
     compression: Compression | None
     compress_min_bytes: int
     retry: RetryPolicy
+    validate: bool = False
 
     @staticmethod
     def resolve(
@@ -149,6 +150,7 @@ class _Settings:
         codec: Literal["proto", "json"],
         compression: Literal["gzip"] | None,
         compress_min_bytes: int,
+        validate: bool = False,
     ) -> _Settings:
         if codec not in ("proto", "json"):
             raise ValueError(f"codec must be 'proto' or 'json', got {codec!r}")
@@ -163,6 +165,7 @@ class _Settings:
             compression=GzipCompression() if compression == "gzip" else None,
             compress_min_bytes=compress_min_bytes,
             retry=policy,
+            validate=validate,
         )
 
     def build(
@@ -174,9 +177,20 @@ class _Settings:
             codec=self.codec,
             send_compression=self.compression if compress else None,
             timeout_ms=None if self.timeout is None else round(self.timeout * 1000),
-            interceptors=(BearerAuth(self.token), RetryInterceptor(self.retry)),
+            interceptors=(
+                BearerAuth(self.token),
+                *([_request_rules()] if self.validate else []),
+                RetryInterceptor(self.retry),
+            ),
             http_client=http_client,
         )
+
+
+def _request_rules() -> Any:  # noqa: ANN401 - client.validation.RequestRules
+    # Imported only for validate=True: it needs the optional protovalidate.
+    from runnerkit.client.validation import RequestRules  # noqa: PLC0415
+
+    return RequestRules()
 
 
 def _generated(module: str, name: str) -> Callable[..., Any]:
@@ -415,6 +429,9 @@ _DOC_ARGS = """
         compress_min_bytes: Smaller requests are sent plain (default 1024 bytes).
         http_client: A pyqwest client to use (e.g. for TLS settings or in-process tests):
             a ``pyqwest.SyncClient`` for ``Client``, a ``pyqwest.Client`` for ``AsyncClient``.
+        validate: Check each request against the schema's rules before sending it; a
+            request that breaks one raises ``InvalidArgumentError`` without a network call.
+            Needs ``pip install 'runnerkit[validate]'``. Default off.
 
     Raises:
         ConfigurationError: No bearer token, or a base URL that is not http(s).
@@ -438,6 +455,7 @@ class Client:
         compression: Literal["gzip"] | None = "gzip",
         compress_min_bytes: int = DEFAULT_COMPRESS_MIN_BYTES,
         http_client: HTTPSyncClient | None = None,
+        validate: bool = False,
     ) -> None:
         if isinstance(http_client, pyqwest.Client):
             raise ConfigurationError(
@@ -453,6 +471,7 @@ class Client:
             codec=codec,
             compression=compression,
             compress_min_bytes=compress_min_bytes,
+            validate=validate,
         )
         self.base_url = settings.base_url
         self._services = _Services(
@@ -522,6 +541,7 @@ class AsyncClient:
         compression: Literal["gzip"] | None = "gzip",
         compress_min_bytes: int = DEFAULT_COMPRESS_MIN_BYTES,
         http_client: HTTPClient | None = None,
+        validate: bool = False,
     ) -> None:
         if isinstance(http_client, pyqwest.SyncClient):
             raise ConfigurationError(
@@ -537,6 +557,7 @@ class AsyncClient:
             codec=codec,
             compression=compression,
             compress_min_bytes=compress_min_bytes,
+            validate=validate,
         )
         self.base_url = settings.base_url
         self._services = _Services(

@@ -2,7 +2,8 @@
 
 Layers, outermost first: ``AccessLogMiddleware`` → ``CompatibilityMiddleware`` → the router,
 which sends ``/gitpod.v1.RunnerService/*`` and ``/gitpod.v1.RunnerConfigurationService/*`` to
-the generated Connect applications (interceptors: authentication first, then error mapping)
+the generated Connect applications (interceptors: authentication first, then the schema's
+request rules, then error mapping)
 and answers ``GET /healthz``.
 """
 
@@ -23,6 +24,7 @@ from runnerkit.server.handlers.runner_configuration_service import (
 )
 from runnerkit.server.handlers.runner_service import RunnerServiceHandler
 from runnerkit.server.middleware import MAX_BODY_BYTES, AccessLogMiddleware, CompatibilityMiddleware
+from runnerkit.server.request_validation import RequestValidationInterceptor
 from runnerkit_proto.gitpod.v1 import (
     runner_configuration_connect,
     runner_configuration_pb2,
@@ -112,7 +114,7 @@ def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> AS
     services = test_hooks.services if test_hooks else services
     first, after_auth = test_hooks.interceptors() if test_hooks else ((), ())
     auth = AuthInterceptor(services.store, SubjectCache(ttl_s=0) if test_hooks else None)
-    interceptors = (*first, auth, *after_auth, ErrorInterceptor())
+    interceptors = (*first, auth, *after_auth, RequestValidationInterceptor(), ErrorInterceptor())
     runner_app = runner_connect.RunnerServiceASGIApplication(
         RunnerServiceHandler(services),
         interceptors=interceptors,

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from runnerkit_proto.gitpod.v1 import pagination_pb2
 
 DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
 _VERSION = 1
 _MAC_BYTES = 16
 _TOKEN_FIELD = "pagination.token"  # noqa: S105 - a field name
@@ -34,23 +33,18 @@ Position = list[str | int]
 
 
 def page_size(pagination: pagination_pb2.PaginationRequest) -> int:
-    """The effective page size: 0 means 25, above 100 means 100.
+    """The effective page size: 0 (unset) means 25.
+
+    The schema's rule (``page_size``: 0-100, proto/gitpod/v1/pagination.proto) is checked
+    before any handler runs, so anything else is an error the caller has already had.
 
     Args:
         pagination: The request's pagination.
 
     Returns:
         A size in 1..100.
-
-    Raises:
-        InvalidArgumentError: The size is negative.
     """
-    size = pagination.page_size
-    if size < 0:
-        raise InvalidArgumentError("pagination.page_size", "must not be negative")
-    if size == 0:
-        return DEFAULT_PAGE_SIZE
-    return min(size, MAX_PAGE_SIZE)
+    return pagination.page_size or DEFAULT_PAGE_SIZE
 
 
 def fingerprint(request: Message, caller_id: str) -> str:

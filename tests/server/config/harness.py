@@ -75,7 +75,9 @@ class ConfigApi:
         """A new subject with a token: ``(id, token)``."""
         return create_user(self.directory, name=name, **kwargs)
 
-    def new_runner(self, provider: int = AWS, token: str | None = None, name: str = "r") -> str:
+    def new_runner(
+        self, provider: int = AWS, token: str | None = None, name: str = "runner"
+    ) -> str:
         """Create a runner; return its id."""
         request = runner_pb2.CreateRunnerRequest(name=name, provider=provider)  # type: ignore[arg-type]
         return str(self.runners("create_runner", request, token).runner.runner_id)

@@ -34,7 +34,7 @@ def create(
     config: Sequence[rc.FieldValue] = (),
     *,
     token: str | None = None,
-    description: str = "",
+    description: str = "A class",
 ) -> Any:
     request = rc.CreateEnvironmentClassRequest(
         runner_id=runner_id, display_name=name, description=description, configuration=config
@@ -64,21 +64,20 @@ def test_create_get_defaults_and_round_trip(capi):
 
 
 INVALID_CREATES = [
-    # (display_name, description, configuration) -> validator result, checked as a whole
-    pytest.param("", "", [], id="display-name-missing"),
-    pytest.param("x" * 128, "", [], id="display-name-too-long"),
-    pytest.param("ok", "d" * 513, [], id="description-too-long"),
-    pytest.param("ok", "", [fv("nope", "1")], id="unknown-key"),
-    pytest.param("ok", "", [fv("cpu", "1"), fv("cpu", "2")], id="duplicate-key"),
-    pytest.param("ok", "", [fv("cpu", "0")], id="int-below-min"),
-    pytest.param("ok", "", [fv("cpu", "65")], id="int-above-max"),
-    pytest.param("ok", "", [fv("memory", "lots")], id="int-not-a-number"),
-    pytest.param("ok", "", [fv("spot", "yes")], id="bool-not-true-false"),
-    pytest.param("ok", "", [fv("instance_type", "t2.nano")], id="enum-unknown-value"),
-    pytest.param("ok", "", [fv("ami_id", "not-an-ami")], id="string-pattern"),
-    pytest.param("ok", "", [fv("billing", "x")], id="display-field-set"),
-    pytest.param("ok", "", [fv("", "x")], id="empty-key"),
-    pytest.param("", "d" * 513, [fv("cpu", "0"), fv("x", "y")], id="several-at-once"),
+    # (display_name, description, configuration) -> validator result, checked as a whole.
+    # Display names and descriptions out of the schema's bounds never reach the validator on
+    # Create (the request rules answer first): see test_text_rules_on_create_and_validate.
+    pytest.param("okay", "A class", [fv("nope", "1")], id="unknown-key"),
+    pytest.param("okay", "A class", [fv("cpu", "1"), fv("cpu", "2")], id="duplicate-key"),
+    pytest.param("okay", "A class", [fv("cpu", "0")], id="int-below-min"),
+    pytest.param("okay", "A class", [fv("cpu", "65")], id="int-above-max"),
+    pytest.param("okay", "A class", [fv("memory", "lots")], id="int-not-a-number"),
+    pytest.param("okay", "A class", [fv("spot", "yes")], id="bool-not-true-false"),
+    pytest.param("okay", "A class", [fv("instance_type", "t2.nano")], id="enum-unknown-value"),
+    pytest.param("okay", "A class", [fv("ami_id", "not-an-ami")], id="string-pattern"),
+    pytest.param("okay", "A class", [fv("billing", "x")], id="display-field-set"),
+    pytest.param("okay", "A class", [fv("", "x")], id="empty-key"),
+    pytest.param("okay", "A class", [fv("cpu", "0"), fv("x", "y")], id="several-at-once"),
 ]
 
 
@@ -119,10 +118,62 @@ def test_create_rejects_with_the_validators_per_field_errors(capi, name, descrip
     assert list(listed.environment_classes) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "description", "fields"),
+    [
+        pytest.param("", "A class", {"display_name"}, id="display-name-missing"),
+        pytest.param("ab", "A class", {"display_name"}, id="display-name-2-chars"),
+        pytest.param("x" * 128, "A class", {"display_name"}, id="display-name-too-long"),
+        pytest.param("okay", "", {"description"}, id="description-missing"),
+        pytest.param("okay", "d" * 201, {"description"}, id="description-too-long"),
+        pytest.param("", "d", {"display_name", "description"}, id="both"),
+    ],
+)
+def test_text_rules_on_create_and_validate(capi, name, description, fields):
+    runner_id = capi.new_runner()
+    request = rc.CreateEnvironmentClassRequest(
+        runner_id=runner_id, display_name=name, description=description
+    )
+    error = capi.fails("create_environment_class", request, Code.INVALID_ARGUMENT)
+    [detail] = error.details
+    assert detail.type_name == "buf.validate.Violations"
+    for field in fields:
+        assert f"{field}: must be " in error.message
+    # Validate reports the same rules as a result, never as an error.
+    answer = capi(
+        "validate_runner_configuration",
+        rc.ValidateRunnerConfigurationRequest(
+            runner_id=runner_id,
+            environment_class=rc.EnvironmentClass(display_name=name, description=description),
+        ),
+    ).environment_class
+    assert not answer.valid
+    assert {f for f in ("display_name", "description") if answer.HasField(f"{f}_error")} == fields
+    if "display_name" in fields:
+        assert answer.display_name_error.startswith("display_name must be ")
+
+
+def test_display_fields_accept_their_own_text(capi):
+    runner_id = capi.new_runner()
+    schema = schema_for(AWS)
+    [shown] = [f for f in schema.environment_classes if f.WhichOneof("type") == "display"][:1]
+    config = [fv(shown.id, shown.display.default)]
+    class_id = create(capi, runner_id, "Echoed", config)
+    assert list(get(capi, class_id).configuration) == config
+    request = rc.CreateEnvironmentClassRequest(
+        runner_id=runner_id,
+        display_name="Edited",
+        description="A class",
+        configuration=[fv(shown.id, shown.display.default + " (edited)")],
+    )
+    error = capi.fails("create_environment_class", request, Code.INVALID_ARGUMENT)
+    assert f"configuration[{shown.id}]" in error.message
+
+
 def test_required_runner_and_ids(capi):
     message = capi.fails(
         "create_environment_class",
-        rc.CreateEnvironmentClassRequest(display_name="x"),
+        rc.CreateEnvironmentClassRequest(display_name="xyz"),
         Code.INVALID_ARGUMENT,
     ).message
     assert "runner_id" in message
@@ -146,7 +197,9 @@ def test_required_runner_and_ids(capi):
     )
     capi.fails(
         "create_environment_class",
-        rc.CreateEnvironmentClassRequest(runner_id=missing, display_name="x"),
+        rc.CreateEnvironmentClassRequest(
+            runner_id=missing, display_name="xyz", description="A class"
+        ),
         Code.NOT_FOUND,
     )
 
@@ -163,7 +216,9 @@ def test_permissions(capi):
     denied = Code.PERMISSION_DENIED
     # USER reads but does not manage.
     assert get(capi, class_id, user).display_name == "by-admin"
-    request = rc.CreateEnvironmentClassRequest(runner_id=runner_id, display_name="x")
+    request = rc.CreateEnvironmentClassRequest(
+        runner_id=runner_id, display_name="xyz", description="A class"
+    )
     capi.fails("create_environment_class", request, denied, user)
     update = rc.UpdateEnvironmentClassRequest(environment_class_id=class_id, enabled=False)
     capi.fails("update_environment_class", update, denied, user)
@@ -177,8 +232,14 @@ def test_permissions(capi):
             denied,
             stranger,
         )
-    # Permission before validation: an invalid class from a USER is still permission_denied.
-    bad = rc.CreateEnvironmentClassRequest(runner_id=runner_id, display_name="")
+    # Permission before the configuration check: an invalid class (its configuration; the
+    # request rules come first) from a USER is still permission_denied.
+    bad = rc.CreateEnvironmentClassRequest(
+        runner_id=runner_id,
+        display_name="xyz",
+        description="A class",
+        configuration=[fv("nope", "1")],
+    )
     capi.fails("create_environment_class", bad, denied, user)
     # Lists leave out what the caller may not see.
     listed = capi("list_environment_classes", rc.ListEnvironmentClassesRequest(), stranger)
@@ -191,44 +252,42 @@ def test_update_by_presence_and_validation(capi):
     runner_id = capi.new_runner()
     class_id = create(capi, runner_id, "Large", [fv("cpu", "8")], description="8 CPU")
     update = rc.UpdateEnvironmentClassRequest
-    capi("update_environment_class", update(environment_class_id=class_id, display_name="L"))
+    capi("update_environment_class", update(environment_class_id=class_id, display_name="Large"))
     got = get(capi, class_id)
-    assert (got.display_name, got.description, got.enabled) == ("L", "8 CPU", True)
-    capi("update_environment_class", update(environment_class_id=class_id, description=""))
+    assert (got.display_name, got.description, got.enabled) == ("Large", "8 CPU", True)
+    capi("update_environment_class", update(environment_class_id=class_id, description="Big"))
     capi("update_environment_class", update(environment_class_id=class_id, enabled=False))
     got = get(capi, class_id)
-    assert (got.display_name, got.description, got.enabled) == ("L", "", False)
+    assert (got.display_name, got.description, got.enabled) == ("Large", "Big", False)
     assert list(got.configuration) == [fv("cpu", "8")]
     # An update with nothing in it changes nothing and succeeds.
     capi("update_environment_class", update(environment_class_id=class_id))
     assert get(capi, class_id) == got
-    # The same validator: an empty display name is rejected with the per-field result.
-    error = capi.fails(
-        "update_environment_class",
-        update(environment_class_id=class_id, display_name=" ", enabled=True),
-        Code.INVALID_ARGUMENT,
-    )
-    assert "display_name: display_name is required" in error.message
-    [detail] = error.details
-    result = rc.EnvironmentClassValidationResult.FromString(detail.message_bytes)
-    assert not result.valid
-    assert result.display_name_error == "display_name is required"
-    assert get(capi, class_id) == got  # the failed update changed nothing
-    capi.fails(
-        "update_environment_class",
-        update(environment_class_id=class_id, description="d" * 513),
-        Code.INVALID_ARGUMENT,
+    # The schema's rules: a present display name or description must be 3-127 / 3-200.
+    for change in ({"display_name": " "}, {"description": ""}, {"description": "d" * 201}):
+        error = capi.fails(
+            "update_environment_class",
+            update(environment_class_id=class_id, enabled=True, **change),
+            Code.INVALID_ARGUMENT,
+        )
+        [field] = change
+        assert error.message.startswith(f"{field}: must be ")
+        [detail] = error.details
+        assert detail.type_name == "buf.validate.Violations"
+    assert get(capi, class_id) == got  # the failed updates changed nothing
+
+
+def _request(size: int = 0, page: str = "", **filters: Any) -> Any:
+    return rc.ListEnvironmentClassesRequest(
+        filter=rc.ListEnvironmentClassesRequest.Filter(**filters),
+        pagination=pagination_pb2.PaginationRequest(page_size=size, token=page),
     )
 
 
 def _list(
     capi: ConfigApi, token: str | None = None, size: int = 0, page: str = "", **filters: Any
 ) -> Any:
-    request = rc.ListEnvironmentClassesRequest(
-        filter=rc.ListEnvironmentClassesRequest.Filter(**filters),
-        pagination=pagination_pb2.PaginationRequest(page_size=size, token=page),
-    )
-    return capi("list_environment_classes", request, token)
+    return capi("list_environment_classes", _request(size, page, **filters), token)
 
 
 def _ids(response: Any) -> list[str]:
@@ -238,8 +297,8 @@ def _ids(response: Any) -> list[str]:
 def test_list_filters(capi):
     aws, gcp = capi.new_runner(AWS), capi.new_runner(GCP)
     local = capi.new_runner(rc.RUNNER_PROVIDER_DEV_AGENT)
-    a1, a2 = create(capi, aws, "a1"), create(capi, aws, "a2")
-    g1, l1 = create(capi, gcp, "g1"), create(capi, local, "l1")
+    a1, a2 = create(capi, aws, "aws1"), create(capi, aws, "aws2")
+    g1, l1 = create(capi, gcp, "gcp1"), create(capi, local, "loc1")
     capi(
         "update_environment_class",
         rc.UpdateEnvironmentClassRequest(environment_class_id=a2, enabled=False),
@@ -278,7 +337,7 @@ def test_list_filters(capi):
 
 def test_pagination(capi):
     runner_id, other = capi.new_runner(), capi.new_runner(GCP)
-    ids = [create(capi, runner_id, f"c{i}") for i in range(7)]
+    ids = [create(capi, runner_id, f"class{i}") for i in range(7)]
     create(capi, other, "elsewhere")
     seen, token = [], ""
     while True:
@@ -317,15 +376,18 @@ def test_pagination(capi):
     )
 
 
-def test_page_size_defaults_and_cap(capi_proto):
+def test_page_size_default_and_limit(capi_proto):
     capi = capi_proto
     runner_id = capi.new_runner()
     for i in range(101):
-        create(capi, runner_id, f"c{i}")
+        create(capi, runner_id, f"class{i}")
     assert len(_list(capi).environment_classes) == 25
     assert _list(capi).pagination.next_token
-    capped = _list(capi, size=1000)
-    assert len(capped.environment_classes) == 100
-    rest = _list(capi, size=1000, page=capped.pagination.next_token)
+    full = _list(capi, size=100)
+    assert len(full.environment_classes) == 100
+    rest = _list(capi, size=100, page=full.pagination.next_token)
     assert len(rest.environment_classes) == 1
     assert not rest.pagination.next_token
+    # Over 100 is an error (the schema's rule), as in the real API; it used to be capped.
+    error = capi.fails("list_environment_classes", _request(size=101), Code.INVALID_ARGUMENT)
+    assert error.message.startswith("pagination.page_size: ")

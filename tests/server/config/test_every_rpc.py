@@ -19,10 +19,10 @@ SCOPED: dict[str, Callable[[Ids], Any]] = {
         runner_id=i["runner"]
     ),
     "validate_runner_configuration": lambda i: rc.ValidateRunnerConfigurationRequest(
-        runner_id=i["runner"], environment_class=rc.EnvironmentClass(display_name="x")
+        runner_id=i["runner"], environment_class=rc.EnvironmentClass(display_name="xyz")
     ),
     "create_environment_class": lambda i: rc.CreateEnvironmentClassRequest(
-        runner_id=i["runner"], display_name="x"
+        runner_id=i["runner"], display_name="xyz", description="A class"
     ),
     "get_environment_class": lambda i: rc.GetEnvironmentClassRequest(
         environment_class_id=i["class"]

@@ -23,7 +23,7 @@ def test_sync_client_over_loopback(tmp_path, json):
         )
         try:
             runner_id = runners.create_runner(
-                runner_pb2.CreateRunnerRequest(name="r", provider=rc.RUNNER_PROVIDER_GCP),
+                runner_pb2.CreateRunnerRequest(name="runner", provider=rc.RUNNER_PROVIDER_GCP),
                 headers=headers,
             ).runner.runner_id
             schema = config.get_runner_configuration_schema(
@@ -48,7 +48,8 @@ def test_sync_client_over_loopback(tmp_path, json):
                 config.create_environment_class(
                     rc.CreateEnvironmentClassRequest(
                         runner_id=runner_id,
-                        display_name="x",
+                        display_name="xyz",
+                        description="A class",
                         configuration=[rc.FieldValue(key="machine_type", value="huge")],
                     ),
                     headers=headers,

@@ -157,7 +157,7 @@ def test_reference_examples_with_curl(tmp_path):
             base_url,
             admin,
             SERVICE + "CreateEnvironmentClass",
-            {"runnerId": ids["runner"], "displayName": "2nd"},
+            {"runnerId": ids["runner"], "displayName": "2nd", "description": "Second class"},
         )
         first = post(
             base_url,
@@ -213,12 +213,12 @@ def test_reference_examples_with_curl(tmp_path):
             SERVICE + "CreateEnvironmentClass",
             {
                 "runnerId": ids["runner"],
-                "displayName": "",
+                "displayName": "Tiny",
+                "description": "Too small",
                 "configuration": [{"key": "cpu", "value": "0"}],
             },
         )
         assert error["code"] == "invalid_argument"
-        assert "display_name" in error["message"]
         assert "configuration[cpu]" in error["message"]
         assert [d["type"] for d in error["details"]] == [
             "gitpod.v1.EnvironmentClassValidationResult"

@@ -130,9 +130,16 @@ def test_parse_context_url_without_runner_knows_public_hosts_only(capi):
     )
 
 
-def test_check_authentication_without_runner_counts_tokens_on_any_runner(capi):
+def test_check_authentication_needs_a_runner_and_counts_the_callers_tokens(capi):
+    # The real API requires a UUID runner_id (the reference's own example omits it).
+    error = capi.runner_fails(
+        "check_authentication_for_host",
+        R.CheckAuthenticationForHostRequest(host="github.com"),
+        Code.INVALID_ARGUMENT,
+    )
+    assert error.message.startswith("runner_id: ")
     runner_id = capi.new_runner()
-    request = R.CheckAuthenticationForHostRequest(host="github.com")
+    request = R.CheckAuthenticationForHostRequest(runner_id=runner_id, host="github.com")
     answer = capi.runners("check_authentication_for_host", request)
     assert (answer.scm_id, answer.authenticated) == ("github", False)
     assert answer.supports_pat.create_url
@@ -142,7 +149,8 @@ def test_check_authentication_without_runner_counts_tokens_on_any_runner(capi):
     )
     assert capi.runners("check_authentication_for_host", request).authenticated
     # Someone else's token does not count for this caller.
-    _, user = capi.user("u")
+    _, user = capi.user("u", groups=[group := new_group_id()])
+    capi.grant(runner_id, group, R.RUNNER_ROLE_USER)
     assert not capi.runners("check_authentication_for_host", request, user).authenticated
 
 

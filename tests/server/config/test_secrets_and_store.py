@@ -57,7 +57,9 @@ def _populate(capi: ConfigApi, runner_id: str, secrets: Sequence[str]) -> tuple[
     ).token
     class_id = capi(
         "create_environment_class",
-        rc.CreateEnvironmentClassRequest(runner_id=runner_id, display_name="c"),
+        rc.CreateEnvironmentClassRequest(
+            runner_id=runner_id, display_name="cls", description="A class"
+        ),
     ).id
     return integration_id, token.id, class_id
 
@@ -151,7 +153,9 @@ def test_configuration_on_postgres(postgres_url: str, tmp_path: Path):
             classes = [class_id] + [
                 capi(
                     "create_environment_class",
-                    rc.CreateEnvironmentClassRequest(runner_id=runner_id, display_name=f"c{i}"),
+                    rc.CreateEnvironmentClassRequest(
+                        runner_id=runner_id, display_name=f"class{i}", description="A class"
+                    ),
                 ).id
                 for i in range(4)
             ]
@@ -277,7 +281,7 @@ def test_updated_at_moves_only_on_a_change(capi_proto):
     same = [
         (
             "update_environment_class",
-            rc.UpdateEnvironmentClassRequest(environment_class_id=class_id, display_name="c"),
+            rc.UpdateEnvironmentClassRequest(environment_class_id=class_id, display_name="cls"),
         ),
         (
             "update_scm_integration",

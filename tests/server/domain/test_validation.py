@@ -68,7 +68,7 @@ def ec(
     pairs: list[tuple[str, str]],
     *,
     display_name: str = "Large",
-    description: str = "",
+    description: str = "A large class",
     schema: rc.RunnerConfigurationSchema = SCHEMA,
 ) -> rc.EnvironmentClassValidationResult:
     return validate_environment_class(
@@ -129,7 +129,12 @@ def test_valid_environment_class():
         ([("note", "n" * 4097)], [("note", "value must be at most 4096 characters")]),
         ([("broken", "x")], [("broken", "cannot be checked: the schema's pattern is invalid")]),
         # display
-        ([("info", "read me")], [("info", "display fields cannot be set")]),
+        ([("info", "read me")], []),  # the displayed text, as a form sends it back
+        (
+            [("info", "read me!")],
+            [("info", "display fields are read-only: send their text or omit them")],
+        ),
+        ([("info", "")], [("info", "display fields are read-only: send their text or omit them")]),
         # required
         ([("token", "")], [("token", "value is required")]),
         ([("size", "")], [("size", "value is required")]),
@@ -161,13 +166,20 @@ def test_errors_never_echo_secret_values():
 @pytest.mark.parametrize(
     ("display_name", "description", "name_error", "description_error"),
     [
-        ("Large", "", None, None),
-        ("x" * 127, "d" * 512, None, None),
-        ("", "", "display_name is required", None),
-        ("   ", "", "display_name is required", None),
-        ("x" * 128, "", "display_name must be at most 127 characters", None),
-        ("Large", "d" * 513, None, "description must be at most 512 characters"),
-        ("", "d" * 513, "display_name is required", "description must be at most 512 characters"),
+        # The schema's rules on EnvironmentClass (3-127 and 3-200 characters), as Create's.
+        ("Large", "Big", None, None),
+        ("x" * 127, "d" * 200, None, None),
+        ("", "Big", "display_name must be at least 3 characters", None),
+        ("ab", "Big", "display_name must be at least 3 characters", None),
+        ("x" * 128, "Big", "display_name must be at most 127 characters", None),
+        ("Large", "", None, "description must be at least 3 characters"),
+        ("Large", "d" * 201, None, "description must be at most 200 characters"),
+        (
+            "",
+            "d" * 201,
+            "display_name must be at least 3 characters",
+            "description must be at most 200 characters",
+        ),
     ],
 )
 def test_display_name_and_description(display_name, description, name_error, description_error):

@@ -48,7 +48,7 @@ def test_upstream_failures_are_retryable(
             base,
             "RunnerService",
             "CreateRunner",
-            {"name": "r", "provider": "RUNNER_PROVIDER_AWS_EC2"},
+            {"name": "runner", "provider": "RUNNER_PROVIDER_AWS_EC2"},
             admin,
         )
         rid = made["runner"]["runnerId"]

@@ -22,15 +22,20 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from runnerkit_proto.buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17gitpod/v1/gateway.proto\x12\tgitpod.v1\"G\n\x07Gateway\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x10\n\x03url\x18\x02 \x01(\tR\x03url\x12\x16\n\x06region\x18\x03 \x01(\tR\x06regionb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17gitpod/v1/gateway.proto\x12\tgitpod.v1\x1a\x1b\x62uf/validate/validate.proto\"W\n\x07Gateway\x12\x1a\n\x04name\x18\x01 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x04name\x12\x18\n\x03url\x18\x02 \x01(\tB\x06\xbaH\x03\xc8\x01\x01R\x03url\x12\x16\n\x06region\x18\x03 \x01(\tR\x06regionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'runnerkit_proto.gitpod.v1.gateway_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GATEWAY']._serialized_start=38
-  _globals['_GATEWAY']._serialized_end=109
+  _globals['_GATEWAY'].fields_by_name['name']._loaded_options = None
+  _globals['_GATEWAY'].fields_by_name['name']._serialized_options = b'\272H\003\310\001\001'
+  _globals['_GATEWAY'].fields_by_name['url']._loaded_options = None
+  _globals['_GATEWAY'].fields_by_name['url']._serialized_options = b'\272H\003\310\001\001'
+  _globals['_GATEWAY']._serialized_start=67
+  _globals['_GATEWAY']._serialized_end=154
 # @@protoc_insertion_point(module_scope)

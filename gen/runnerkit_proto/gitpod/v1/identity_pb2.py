@@ -22,17 +22,22 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from runnerkit_proto.buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18gitpod/v1/identity.proto\x12\tgitpod.v1\"M\n\x07Subject\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x32\n\tprincipal\x18\x02 \x01(\x0e\x32\x14.gitpod.v1.PrincipalR\tprincipal*\xc5\x01\n\tPrincipal\x12\x19\n\x15PRINCIPAL_UNSPECIFIED\x10\x00\x12\x15\n\x11PRINCIPAL_ACCOUNT\x10\x01\x12\x12\n\x0ePRINCIPAL_USER\x10\x02\x12\x14\n\x10PRINCIPAL_RUNNER\x10\x03\x12\x19\n\x15PRINCIPAL_ENVIRONMENT\x10\x04\x12\x1d\n\x19PRINCIPAL_SERVICE_ACCOUNT\x10\x05\x12\x1c\n\x18PRINCIPAL_RUNNER_MANAGER\x10\x06\"\x04\x08\x07\x10\x07\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18gitpod/v1/identity.proto\x12\tgitpod.v1\x1a\x1b\x62uf/validate/validate.proto\"d\n\x07Subject\x12\x1b\n\x02id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01R\x02id\x12<\n\tprincipal\x18\x02 \x01(\x0e\x32\x14.gitpod.v1.PrincipalB\x08\xbaH\x05\x82\x01\x02\x10\x01R\tprincipal*\xc5\x01\n\tPrincipal\x12\x19\n\x15PRINCIPAL_UNSPECIFIED\x10\x00\x12\x15\n\x11PRINCIPAL_ACCOUNT\x10\x01\x12\x12\n\x0ePRINCIPAL_USER\x10\x02\x12\x14\n\x10PRINCIPAL_RUNNER\x10\x03\x12\x19\n\x15PRINCIPAL_ENVIRONMENT\x10\x04\x12\x1d\n\x19PRINCIPAL_SERVICE_ACCOUNT\x10\x05\x12\x1c\n\x18PRINCIPAL_RUNNER_MANAGER\x10\x06\"\x04\x08\x07\x10\x07\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'runnerkit_proto.gitpod.v1.identity_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PRINCIPAL']._serialized_start=119
-  _globals['_PRINCIPAL']._serialized_end=316
-  _globals['_SUBJECT']._serialized_start=39
-  _globals['_SUBJECT']._serialized_end=116
+  _globals['_SUBJECT'].fields_by_name['id']._loaded_options = None
+  _globals['_SUBJECT'].fields_by_name['id']._serialized_options = b'\272H\010r\003\260\001\001\330\001\001'
+  _globals['_SUBJECT'].fields_by_name['principal']._loaded_options = None
+  _globals['_SUBJECT'].fields_by_name['principal']._serialized_options = b'\272H\005\202\001\002\020\001'
+  _globals['_PRINCIPAL']._serialized_start=171
+  _globals['_PRINCIPAL']._serialized_end=368
+  _globals['_SUBJECT']._serialized_start=68
+  _globals['_SUBJECT']._serialized_end=168
 # @@protoc_insertion_point(module_scope)

@@ -22,17 +22,20 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from runnerkit_proto.buf.validate import validate_pb2 as buf_dot_validate_dot_validate__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1agitpod/v1/pagination.proto\x12\tgitpod.v1\"F\n\x11PaginationRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x14\n\x05token\x18\x02 \x01(\tR\x05token\"3\n\x12PaginationResponse\x12\x1d\n\nnext_token\x18\x01 \x01(\tR\tnextTokenb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1agitpod/v1/pagination.proto\x12\tgitpod.v1\x1a\x1b\x62uf/validate/validate.proto\"Q\n\x11PaginationRequest\x12&\n\tpage_size\x18\x01 \x01(\x05\x42\t\xbaH\x06\x1a\x04\x18\x64(\x00R\x08pageSize\x12\x14\n\x05token\x18\x02 \x01(\tR\x05token\"3\n\x12PaginationResponse\x12\x1d\n\nnext_token\x18\x01 \x01(\tR\tnextTokenb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'runnerkit_proto.gitpod.v1.pagination_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAGINATIONREQUEST']._serialized_start=41
-  _globals['_PAGINATIONREQUEST']._serialized_end=111
-  _globals['_PAGINATIONRESPONSE']._serialized_start=113
-  _globals['_PAGINATIONRESPONSE']._serialized_end=164
+  _globals['_PAGINATIONREQUEST'].fields_by_name['page_size']._loaded_options = None
+  _globals['_PAGINATIONREQUEST'].fields_by_name['page_size']._serialized_options = b'\272H\006\032\004\030d(\000'
+  _globals['_PAGINATIONREQUEST']._serialized_start=70
+  _globals['_PAGINATIONREQUEST']._serialized_end=151
+  _globals['_PAGINATIONRESPONSE']._serialized_start=153
+  _globals['_PAGINATIONRESPONSE']._serialized_end=204
 # @@protoc_insertion_point(module_scope)

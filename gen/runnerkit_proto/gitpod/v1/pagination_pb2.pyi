@@ -25,8 +25,8 @@ class PaginationRequest(_message.Message):
     PAGE_SIZE_FIELD_NUMBER: _builtins.int
     TOKEN_FIELD_NUMBER: _builtins.int
     page_size: _builtins.int
-    """Maximum number of results to return in this page. 0 (unset) means the default of 25; values
-    above 100 are capped at 100; a negative value is invalid (invalid_argument).
+    """Maximum number of results to return in this page, 0-100: 0 (unset) means the default of 25;
+    anything else out of range is invalid (invalid_argument), as in the real API.
     """
     token: _builtins.str
     """Opaque page token: the next_token of the previous page of the same RPC with the same filter.

@@ -142,9 +142,9 @@ class CreateEnvironmentClassRequest(_message.Message):
     runner_id: _builtins.str
     """Runner the new environment class belongs to."""
     display_name: _builtins.str
-    """Human-readable name of the class (required, at most 127 characters)."""
+    """Human-readable name of the class: 3-127 characters."""
     description: _builtins.str
-    """Human-readable description of the class (at most 512 characters)."""
+    """Human-readable description of the class: 3-200 characters."""
     @_builtins.property
     def configuration(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldValue]:
         """Values for the runner schema's environment-class fields, one entry per field id."""
@@ -233,12 +233,13 @@ class CreateHostAuthenticationTokenRequest(_message.Message):
 
     @_builtins.property
     def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Permissions (scopes) granted to the token; at most 100."""
+        """Permissions (scopes) granted to the token; at most 101."""
 
     @_builtins.property
     def subject(self) -> _identity_pb2.Subject:
         """Owner of the token (user or service account); defaults to the caller. Only admins may
-        create tokens for other subjects.
+        create tokens for other subjects. (The real schema marks it IGNORE_IF_UNPOPULATED, which
+        for a message field is protovalidate's default: an unset subject is not checked.)
         """
 
     def __init__(
@@ -1752,7 +1753,7 @@ class UpdateHostAuthenticationTokenRequest(_message.Message):
 
     @_builtins.property
     def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """New scopes (at most 100); a non-empty list replaces the stored scopes, empty = unchanged."""
+        """New scopes (at most 101); a non-empty list replaces the stored scopes, empty = unchanged."""
 
     def __init__(
         self,
@@ -1887,7 +1888,13 @@ Global___UpdateSCMIntegrationResponse: _TypeAlias = UpdateSCMIntegrationResponse
 
 @_typing.final
 class ValidateRunnerConfigurationRequest(_message.Message):
-    """Request for ValidateRunnerConfiguration. Exactly one of the config members must be set."""
+    """Request for ValidateRunnerConfiguration. Exactly one of the config members must be set.
+
+    The real API disables validation of this message (its old `(buf.validate.message).disabled`):
+    problems are reported in the response, never as an RPC error. Today's protovalidate has no
+    message-level switch, so every field, and every message it carries, is IGNORE_ALWAYS (the
+    real schema's `string.uuid` on runner_id never applies, so it is left out).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -608,7 +608,7 @@ class CreateRunnerRequest(_message.Message):
     PROVIDER_FIELD_NUMBER: _builtins.int
     RUNNER_MANAGER_ID_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Human-readable name of the runner. Required; at most 127 characters."""
+    """Human-readable name of the runner: 3-127 characters."""
     kind: _runner_configuration_pb2.RunnerKind.ValueType
     """Kind of runner. Kept for backwards compatibility: prefer provider, which implies the kind.
     Must not be set together with provider.

@@ -132,9 +132,9 @@ def validate_create(request: runner_pb2.CreateRunnerRequest) -> NewRunner:
     Raises:
         InvalidArgumentError: Naming the first field at fault.
     """
-    name = check_text(request.name, "name", MAX_NAME, required=True)
-    check_enum(rc_pb2.RunnerKind, request.kind, "kind", allow_unspecified=True)
-    check_enum(rc_pb2.RunnerProvider, request.provider, "provider", allow_unspecified=True)
+    # name (3-127 characters), kind and provider (defined values) and the runner_manager_id
+    # format are the schema's rules, checked before the handler runs.
+    name = request.name
     if (request.kind == 0) == (request.provider == 0):
         raise InvalidArgumentError("kind", "set exactly one of kind and provider")
     kind = PROVIDER_KIND[request.provider] if request.provider else request.kind
@@ -218,7 +218,7 @@ def apply_update(
     new_spec = runner_pb2.RunnerSpec()
     new_spec.CopyFrom(spec)
     if request.HasField("name"):
-        name = check_text(request.name, "name", MAX_NAME, required=True)
+        name = request.name  # 3-127 characters: the schema's rule
     password: str | None = None
     honeycomb: str | None = None
     if request.HasField("spec"):

@@ -9,12 +9,15 @@ be secret); the offending key is in ``FieldValidationError.key``.
 Environment class rules (``configuration_errors`` in input order, then missing required keys
 in schema order; one error per entry):
 
-- ``display_name``: required (not blank), at most 127 characters; ``description``: at most 512.
+- ``display_name`` (3-127 characters) and ``description`` (3-200): the schema's rules on
+  ``EnvironmentClass`` (proto/), evaluated with protovalidate, so they are the very rules
+  CreateEnvironmentClass and UpdateEnvironmentClass enforce on their requests.
 - keys: not empty, known to the schema, not repeated; required fields present and non-empty.
 - values: at most 4096 characters; ``int``: decimal integer within [min, max] (``min == max ==
   0`` means unbounded, then any 32-bit integer); ``bool``: ``true`` or ``false``; ``enum``: one
   of the possible values' titles (exact); ``string``: full match of the pattern, if any;
-  ``display`` fields are read-only and cannot be set.
+  ``display`` fields are read-only: a value equal to the text the schema displays is accepted
+  (forms send the schema back), any other value is an error.
 
 SCM integration rules (at most one message per result field, the first problem found):
 
@@ -39,6 +42,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from runnerkit.request_rules import RuleViolations, check, field_path
 from runnerkit.server.domain.scm_catalog import (
     azure_visualstudio_org,
     default_scm_for_host,
@@ -50,16 +54,12 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
-    "MAX_DESCRIPTION_LENGTH",
-    "MAX_DISPLAY_NAME_LENGTH",
     "MAX_VALUE_LENGTH",
     "check_host",
     "validate_environment_class",
     "validate_scm_integration",
 ]
 
-MAX_DISPLAY_NAME_LENGTH = 127
-MAX_DESCRIPTION_LENGTH = 512
 MAX_VALUE_LENGTH = 4096
 MAX_OAUTH_CLIENT_ID_LENGTH = 255
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
@@ -90,16 +90,11 @@ def validate_environment_class(
         The result; ``valid`` is true exactly when no error is set.
     """
     result = runner_configuration_pb2.EnvironmentClassValidationResult()
-    if not display_name.strip():
-        result.display_name_error = "display_name is required"
-    elif len(display_name) > MAX_DISPLAY_NAME_LENGTH:
-        result.display_name_error = (
-            f"display_name must be at most {MAX_DISPLAY_NAME_LENGTH} characters"
-        )
-    if len(description) > MAX_DESCRIPTION_LENGTH:
-        result.description_error = (
-            f"description must be at most {MAX_DESCRIPTION_LENGTH} characters"
-        )
+    text_errors = _text_errors(display_name, description)
+    if "display_name" in text_errors:
+        result.display_name_error = text_errors["display_name"]
+    if "description" in text_errors:
+        result.description_error = text_errors["description"]
 
     fields = {field.id: field for field in schema.environment_classes}
     seen: set[str] = set()
@@ -131,6 +126,23 @@ def validate_environment_class(
     return result
 
 
+def _text_errors(display_name: str, description: str) -> dict[str, str]:
+    """``{field: "field must ..."}`` for the schema's rules broken by the class's texts."""
+    try:
+        check(
+            runner_configuration_pb2.EnvironmentClass(
+                display_name=display_name, description=description
+            )
+        )
+    except RuleViolations as exc:
+        errors: dict[str, str] = {}
+        for violation in exc.violations.violations:
+            name = field_path(violation.field)
+            errors.setdefault(name, f"{name} {violation.message}")
+        return errors
+    return {}
+
+
 def _value_error(field: _Field, value: str) -> str | None:  # noqa: PLR0911 - one return per rule
     if field.required and not value:
         return "value is required"
@@ -138,7 +150,10 @@ def _value_error(field: _Field, value: str) -> str | None:  # noqa: PLR0911 - on
         return f"value must be at most {MAX_VALUE_LENGTH} characters"
     kind = field.WhichOneof("type")
     if kind == "display":
-        return "display fields cannot be set"
+        shown = field.display.default
+        return (
+            None if value == shown else "display fields are read-only: send their text or omit them"
+        )
     if kind == "bool":
         return None if value in ("true", "false") else 'must be "true" or "false"'
     if kind == "int":

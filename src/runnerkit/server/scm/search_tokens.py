@@ -6,9 +6,10 @@ e.g. ``2/40/1000``; -1 stands for an unknown value (``2/-1/-1``); empty means no
 A request's ``pagination.token`` is such a token (empty = page 1); only its first number is
 used. A token that is not three integers, or whose page is below 1, is ``invalid_argument``.
 
-Page size: ``pagination.page_size`` wins when set (default 25, max 100); the deprecated
-``limit`` is used only when ``page_size`` is 0 (also capped at 100); negative values of either
-are ``invalid_argument``.
+Page size: ``pagination.page_size`` wins when set (default 25); the deprecated ``limit`` is
+used only when ``page_size`` is 0. The schema's rules bound both (``page_size`` 0-100,
+``limit`` 1-100 or 0 for unset); a request past them is ``invalid_argument`` before any
+handler runs.
 
 ``last_page`` (deprecated): TOTAL_PAGES when known; otherwise the current page when there is no
 next page, else 0 (unknown).
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
-    "MAX_PAGE_SIZE",
     "decode_page",
     "encode_token",
     "last_page",
@@ -34,7 +34,6 @@ __all__ = [
 ]
 
 DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
 _TOKEN = re.compile(r"(-1|[0-9]{1,9})/(-1|[0-9]{1,9})/(-1|[0-9]{1,12})")
 
 
@@ -82,17 +81,10 @@ def search_page_size(page_size: int, limit: int) -> int:
         limit: The deprecated ``limit``.
 
     Returns:
-        ``page_size`` if set, else ``limit`` if set, else 25; at most 100.
-
-    Raises:
-        InvalidArgumentError: Either value is negative.
+        ``page_size`` if set, else ``limit`` if set, else 25. Both are 0-100 by the schema's
+        rules, checked before the handler runs.
     """
-    if page_size < 0:
-        raise InvalidArgumentError("pagination.page_size", "must not be negative")
-    if limit < 0:
-        raise InvalidArgumentError("limit", "must not be negative")
-    size = page_size or limit or DEFAULT_PAGE_SIZE
-    return min(size, MAX_PAGE_SIZE)
+    return page_size or limit or DEFAULT_PAGE_SIZE
 
 
 def last_page(page: RepoPage) -> int:

@@ -236,18 +236,37 @@ def get_runner_configuration_schema(
 def validate_runner_configuration(
     svc: Services, subject: SubjectRecord, request: rc_pb2.ValidateRunnerConfigurationRequest
 ) -> rc_pb2.ValidateRunnerConfigurationResponse:
-    """ValidateRunnerConfiguration: invalid content is a result, not an error (needs USER)."""
+    """ValidateRunnerConfiguration: invalid content is a result, not an error (needs USER).
+
+    The schema's rules skip this request (the real API's ``disabled``): a malformed runner id
+    is no invalid_argument here but names no runner (not_found, or permission_denied for
+    callers who are no org admin, as for any runner that does not exist).
+    """
     which = request.WhichOneof("config")
     runner_id = request.runner_id
     if which == "environment_class" and not runner_id:
         runner_id = request.environment_class.runner_id
+    try:
+        runner_id = parse_uuid(runner_id, "runner_id")
+    except InvalidArgumentError:
+        if subject.org_admin:
+            raise NotFoundError("runner not found") from None
+        raise PermissionDeniedError("permission denied on runner") from None
     with svc.store.read() as tx:
         runner = runner_in(tx, subject, runner_id, Access.USER)
         existing = _existing_scm(tx, runner, request)
     schema = schema_for(runner.provider)
     if which == "environment_class":
         ec = request.environment_class
-        check_configuration_size(ec.configuration, "environment_class.configuration")
+        if len(ec.configuration) > MAX_CONFIGURATION_ENTRIES:  # a result here, not an error
+            too_many = rc_pb2.FieldValidationError(
+                error=f"at most {MAX_CONFIGURATION_ENTRIES} configuration entries"
+            )
+            return rc_pb2.ValidateRunnerConfigurationResponse(
+                environment_class=rc_pb2.EnvironmentClassValidationResult(
+                    valid=False, configuration_errors=[too_many]
+                )
+            )
         result = validate_environment_class(
             schema,
             display_name=ec.display_name,
@@ -269,7 +288,10 @@ def _existing_scm(
     scm = request.scm_integration
     if request.WhichOneof("config") != "scm_integration" or not scm.id:
         return None
-    integration_id = parse_uuid(scm.id, "scm_integration.id")
+    try:
+        integration_id = parse_uuid(scm.id, "scm_integration.id")
+    except InvalidArgumentError:  # no rule applies here: a malformed id names nothing
+        raise NotFoundError(f"SCM integration not found on runner {runner.id}") from None
     existing = tx.get_scm_integration(integration_id)
     if existing is None or existing.runner_id != runner.id:
         raise NotFoundError(f"SCM integration {integration_id} not found on runner {runner.id}")

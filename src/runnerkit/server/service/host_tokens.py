@@ -15,7 +15,7 @@ from runnerkit.server import crypto
 from runnerkit.server.domain.access import Access, require
 from runnerkit.server.domain.errors import InvalidArgumentError, NotFoundError
 from runnerkit.server.domain.ids import new_id, parse_uuid
-from runnerkit.server.domain.runners import check_enum, check_text
+from runnerkit.server.domain.runners import check_text
 from runnerkit.server.domain.scm_catalog import normalize_host
 from runnerkit.server.domain.validation import check_host
 from runnerkit.server.service.configuration import (
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from runnerkit.server.storage.base import RunnerRecord, SubjectRecord
     from runnerkit.server.storage.transaction import Transaction
 
-MAX_SCOPES = 100
 MAX_SCOPE = 255
 MAX_TOKEN = 8192
 _WHAT = "host authentication token"
@@ -72,8 +71,6 @@ def _micros(value: timestamp_pb2.Timestamp, field: str) -> int:
 
 
 def _scopes(scopes: Sequence[str], field: str) -> tuple[str, ...]:
-    if len(scopes) > MAX_SCOPES:
-        raise InvalidArgumentError(field, f"at most {MAX_SCOPES} scopes")
     for scope in scopes:
         check_text(scope, field, MAX_SCOPE, required=True)
     return tuple(scopes)
@@ -96,21 +93,22 @@ def _owner(
     Naming anyone but the caller needs ADMIN on the runner (checked before the subject is
     looked up).
     """
+    # subject.id (a UUID, or empty) and subject.principal (a defined value) are the schema's
+    # rules; an empty subject.id names nobody: then user_id, else the caller.
     given = request.subject
-    if given.id or given.principal:
+    principal = int(given.principal)
+    if principal and principal not in _TOKEN_PRINCIPALS:
+        raise InvalidArgumentError("subject.principal", "must be USER or SERVICE_ACCOUNT")
+    if given.id:
         sid = parse_uuid(given.id, "subject.id")
-        check_enum(
-            identity_pb2.Principal, given.principal, "subject.principal", allow_unspecified=True
-        )
-        if given.principal and given.principal not in _TOKEN_PRINCIPALS:
-            raise InvalidArgumentError("subject.principal", "must be USER or SERVICE_ACCOUNT")
-        principal = int(given.principal)
         if request.user_id and parse_uuid(request.user_id, "user_id") != sid:
             raise InvalidArgumentError("user_id", "differs from subject.id")
     elif request.user_id:
-        sid, principal = parse_uuid(request.user_id, "user_id"), _USER
-    else:
+        sid, principal = parse_uuid(request.user_id, "user_id"), principal or _USER
+    elif not principal:
         return subject.id, subject.principal
+    else:
+        sid = subject.id
     if sid == subject.id:
         stored_principal = subject.principal
     else:
@@ -139,9 +137,7 @@ def create_host_authentication_token(
         problem = check_host(host)
         if problem is not None:
             raise InvalidArgumentError("host", problem)
-        source = check_enum(
-            rc_pb2.HostAuthenticationTokenSource, request.source, "source", allow_unspecified=True
-        )
+        source = request.source  # a defined value: the schema's rule
         integration_id = (
             parse_uuid(request.integration_id, "integration_id") if request.integration_id else None
         )
