@@ -282,6 +282,8 @@ def test_updates_print_the_updated_resource(scm_env, runner):
             runner,
             "--display-name",
             "Small",
+            "--description",
+            "Two cores",
             "--json",
             env=scm_env,
         ).stdout

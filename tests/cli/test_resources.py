@@ -273,7 +273,16 @@ def test_environment_classes(env, runner_id):
     enabled = rk("environment-classes", "list", "--enabled", "--json", env=env).stdout
     assert class_id not in enabled
     done = rk(
-        "environment-classes", "create", runner_id, "--display-name", "x", "--config", "x", env=env
+        "environment-classes",
+        "create",
+        runner_id,
+        "--display-name",
+        "xyz",
+        "--description",
+        "xyz",
+        "--config",
+        "x",
+        env=env,
     )
     assert done.returncode == 2
     assert "KEY=VALUE" in done.stderr

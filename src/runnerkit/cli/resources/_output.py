@@ -86,17 +86,24 @@ def _flatten(value: object, prefix: str = "") -> Iterator[tuple[str, str]]:
         yield prefix, str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def emit_message(message: Message, *, output: str) -> None:
+def emit_message(message: Message, *, output: str, always: Sequence[str] = ()) -> None:
     """Print one object: JSON, YAML, or ``field  value`` lines for people.
 
     Args:
         message: The message (a response or a resource).
         output: One of :data:`OUTPUTS`.
+        always: Scalar fields (single-word names) shown even at their default value, which
+            protobuf's JSON leaves out (e.g. ``valid`` of a validation result).
     """
     if output != "table":
-        _print_data(to_dict(message), output)
+        data = to_dict(message)
+        for name in always:
+            data.setdefault(name, getattr(message, name))
+        _print_data(data, output)
         return
-    rows = list(_flatten(human_dict(message)))
+    shown = human_dict(message)
+    defaults = {n: str(getattr(message, n)).lower() for n in always if n not in shown}
+    rows = list(_flatten({**defaults, **shown}))
     if not rows:
         click.echo("ok")
         return

@@ -63,8 +63,8 @@ def get_class(*, client: Client, output: str, environment_class_id: str) -> None
 
 @environment_classes.command("create")
 @click.argument("runner_id")
-@click.option("--display-name", required=True)
-@click.option("--description", default=None)
+@click.option("--display-name", required=True, help="3-127 characters.")
+@click.option("--description", required=True, help="3-200 characters.")
 @_CONFIG
 @api_command
 def create_class(
@@ -73,7 +73,7 @@ def create_class(
     output: str,
     runner_id: str,
     display_name: str,
-    description: str | None,
+    description: str,
     config: tuple[str, ...],
 ) -> None:
     """Create an environment class on RUNNER_ID; prints its id."""
@@ -148,6 +148,6 @@ def validate_class(
             "configuration": key_values(config, "--config"),
         },
     )
-    emit_message(response.environment_class, output=output)
+    emit_message(response.environment_class, output=output, always=("valid",))
     if not response.environment_class.valid:
         raise SystemExit(1)

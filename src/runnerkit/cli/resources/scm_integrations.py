@@ -173,6 +173,6 @@ def validate_integration(
             "pat": pat,
         },
     )
-    emit_message(response.scm_integration, output=output)
+    emit_message(response.scm_integration, output=output, always=("valid",))
     if not response.scm_integration.valid:
         raise SystemExit(1)
