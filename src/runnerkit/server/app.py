@@ -2,8 +2,10 @@
 
 Layers, outermost first: ``AccessLogMiddleware`` → ``CompatibilityMiddleware`` → the router,
 which sends ``/gitpod.v1.RunnerService/*`` and ``/gitpod.v1.RunnerConfigurationService/*`` to
-the generated Connect applications (interceptors: authentication first, then error mapping)
-and answers ``GET /healthz``.
+the generated Connect applications (interceptors: authentication first, then error mapping),
+``grpc.health.v1.Health`` and gRPC server reflection (v1, v1alpha) to their apps (no
+authentication), and answers ``GET /healthz`` (liveness) and ``GET /readyz`` (readiness:
+503 until start-up has finished and while the store does not answer).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from runnerkit.server.handlers.runner_configuration_service import (
     RunnerConfigurationServiceHandler,
 )
 from runnerkit.server.handlers.runner_service import RunnerServiceHandler
+from runnerkit.server.health import HEALTH_FILE, Readiness, health_app
 from runnerkit.server.middleware import MAX_BODY_BYTES, AccessLogMiddleware, CompatibilityMiddleware
+from runnerkit.server.reflection import reflection_apps
 from runnerkit_proto.gitpod.v1 import (
     runner_configuration_connect,
     runner_configuration_pb2,
@@ -35,6 +39,8 @@ if TYPE_CHECKING:
     from runnerkit.server.service import Services
 
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+SERVICES = ("gitpod.v1.RunnerService", "gitpod.v1.RunnerConfigurationService")
 _log = logging.getLogger("runnerkit.server")
 
 
@@ -50,19 +56,27 @@ def paginated_paths() -> list[str]:
 
 
 class _Router:
-    def __init__(self, services: Services, mounts: dict[str, ASGIApp]) -> None:
+    def __init__(
+        self, services: Services, mounts: dict[str, ASGIApp], readiness: Readiness
+    ) -> None:
         self._services = services
         self._mounts = mounts
+        self._readiness = readiness
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self._readiness)
             return
         if scope["type"] != "http":
             return
         path: str = scope["path"]
         if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             await self._health(send)
+            return
+        if path == READY_PATH and scope["method"] in ("GET", "HEAD"):
+            ready = await self._readiness.ready()
+            body = {"status": "ready" if ready else "unavailable"}
+            await send_json(send, 200 if ready else 503, body, [])
             return
         prefix = path[: path.rfind("/") + 1]
         app = self._mounts.get(prefix)
@@ -86,12 +100,14 @@ class _Router:
         await send_json(send, 200, {"status": "ok"}, [])
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+async def _lifespan(receive: Receive, send: Send, readiness: Readiness) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            readiness.started = True
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            readiness.started = False
             await send({"type": "lifespan.shutdown.complete"})
             return
 
@@ -122,5 +138,10 @@ def create_app(services: Services) -> ASGIApp:
         "/gitpod.v1.RunnerService/": cast("ASGIApp", runner_app),
         "/gitpod.v1.RunnerConfigurationService/": cast("ASGIApp", config_app),
     }
-    router = _Router(services, mounts)
+    readiness = Readiness(services.store)
+    mounts.update(
+        reflection_apps([runner_pb2.DESCRIPTOR, runner_configuration_pb2.DESCRIPTOR, HEALTH_FILE])
+    )
+    mounts["/grpc.health.v1.Health/"] = health_app(readiness, SERVICES)
+    router = _Router(services, mounts, readiness)
     return AccessLogMiddleware(CompatibilityMiddleware(router, paginated_paths()))

@@ -17,6 +17,7 @@ import uvicorn
 
 from runnerkit.server.app import create_app
 from runnerkit.server.bootstrap import bootstrap_admin, build_services, open_sqlite
+from runnerkit.server.http_server import uvicorn_config
 from runnerkit.server.settings import (
     ADMIN_TOKEN_ENV,
     DEFAULT_HOST,
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from runnerkit.server.scm import SCMConfig
-
-_GRACEFUL_SHUTDOWN_S = 10
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -80,6 +79,8 @@ def run(
     *,
     echo: Callable[[str], None] | None = None,
     scm: SCMConfig | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM.
 
@@ -90,6 +91,8 @@ def run(
         echo: Where the connection help goes; stdout (flushed) by default.
         scm: How to reach SCM hosts (base URL overrides, see ``settings.scm_url_overrides``);
             None for the URLs derived from each host.
+        tls_cert: PEM certificate: serve TLS (ALPN h2, http/1.1) instead of cleartext.
+        tls_key: PEM private key of ``tls_cert``.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(
@@ -108,19 +111,14 @@ def run(
         sock = bind(host, port)
         bound_port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
-        base_url = f"http://{shown_host}:{bound_port}"
+        scheme = "https" if tls_cert is not None else "http"
+        base_url = f"{scheme}://{shown_host}:{bound_port}"
         out = echo or (lambda line: print(line, flush=True))
         for line in connection_help(
             base_url, admin_token, from_env=admin_token is not None and env_token is not None
         ):
             out(line)
-        config = uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
-        )
+        config = uvicorn_config(app, tls_cert=tls_cert, tls_key=tls_key)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         for close in reversed(closers):
