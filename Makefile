@@ -80,8 +80,19 @@ fmt: $(INSTALLED) ## Apply ruff fixes and formatting, and buf format
 	$(BIN)/ruff format .
 	buf format -w proto
 
+# The connect-es client of tests/interop (exact versions in its package-lock.json).
+NODE_DIR := tests/interop/node
+NODE_INSTALLED := $(NODE_DIR)/node_modules/.installed
+
+$(NODE_INSTALLED): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: node-deps
+node-deps: $(NODE_INSTALLED) ## Install the Node packages of the interop tests (npm ci)
+
 .PHONY: test
-test: $(INSTALLED) ## Run the whole test suite
+test: $(INSTALLED) $(NODE_INSTALLED) ## Run the whole test suite
 	$(BIN)/pytest
 
 .PHONY: serve
@@ -91,6 +102,7 @@ serve: $(INSTALLED) ## Run the reference server on 127.0.0.1:8080 with ./runnerk
 .PHONY: bench
 bench: $(INSTALLED) ## Benchmark the server against a bare ASGI endpoint (ratios, one run)
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_serving.py
 
 .PHONY: check
 check: install lint checkgen test ## Install, lint, type-check, drift-check and test (CI runs this)
