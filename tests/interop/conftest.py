@@ -124,7 +124,13 @@ class GrpcioClient:
         pairs = [list(p) for p in metadata]
         if token is not None:
             pairs.append(["authorization", f"Bearer {token}"])
-        return {"op": "call", "method": full, "request": request or {}, "metadata": pairs, "big": big}
+        return {
+            "op": "call",
+            "method": full,
+            "request": request or {},
+            "metadata": pairs,
+            "big": big,
+        }
 
     def concurrent(self, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run ``commands`` (from ``command``) at once on the one connection."""

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import grpc
+import grpc  # type: ignore[import-untyped]
 from google.protobuf import json_format, message_factory
 
 STUBS: dict[str, Any] = {}  # "gitpod.v1.RunnerService" -> stub class, filled by load()
@@ -79,11 +79,11 @@ def call(channel: grpc.Channel, cmd: dict[str, Any]) -> dict[str, Any]:
         )
     except grpc.RpcError as exc:
         return {
-            "code": exc.code().name,  # type: ignore[attr-defined]
-            "details": exc.details(),  # type: ignore[attr-defined]
+            "code": exc.code().name,
+            "details": exc.details(),
             "response": None,
-            "initial": [list(p) for p in exc.initial_metadata() or ()],  # type: ignore[attr-defined]
-            "trailing": [list(p) for p in exc.trailing_metadata() or ()],  # type: ignore[attr-defined]
+            "initial": [list(p) for p in exc.initial_metadata() or ()],
+            "trailing": [list(p) for p in exc.trailing_metadata() or ()],
         }
     return {
         "code": "OK",

@@ -229,7 +229,9 @@ def test_tls_offers_h2_and_http11(tmp_path, tls_files):
             status, got, body = curl("--cacert", str(cert), flag, f"{url}/readyz")
             assert (status, got, json.loads(body)) == (200, version, {"status": "ready"})
         address = url.removeprefix("https://")
-        assert "gitpod.v1.RunnerService" in run(GRPCURL, "-cacert", str(cert), address, "list").stdout
+        assert (
+            "gitpod.v1.RunnerService" in run(GRPCURL, "-cacert", str(cert), address, "list").stdout
+        )
         listed = run(
             BUF, "curl", "--cacert", str(cert), "--protocol", "grpc",
             "-H", f"Authorization: Bearer {token}", "-d", "{}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2, runner_pb2
 from tests.server.scm.stubs import ALICE
@@ -25,15 +25,16 @@ def all_methods() -> set[str]:
     }
 
 
-def test_every_rpc_of_both_services(grpcio: GrpcioClient, interop_server: Server):
+def test_every_rpc_of_both_services(grpcio: GrpcioClient, interop_server: Server):  # noqa: PLR0915 - one scenario through all 32 RPCs
     called: set[str] = set()
     token = interop_server.token
 
-    def ok(method: str, request: dict) -> dict:
+    def ok(method: str, request: dict[str, Any]) -> dict[str, Any]:
         answer = grpcio.call(method, request, token=token)
         assert answer["code"] == "OK", (method, answer)
         called.add(method)
-        return answer["response"]
+        response: dict[str, Any] = answer["response"]
+        return response
 
     runner = ok("RunnerService/CreateRunner", {"name": "r1", "provider": "RUNNER_PROVIDER_AWS_EC2"})
     rid = runner["runner"]["runnerId"]
@@ -44,7 +45,9 @@ def test_every_rpc_of_both_services(grpcio: GrpcioClient, interop_server: Server
     page = ok("RunnerService/ListRunners", {"pagination": {"pageSize": 1}})
     assert len(page["runners"]) == 1
     assert page["pagination"]["nextToken"]
-    rest = ok("RunnerService/ListRunners", {"pagination": {"token": page["pagination"]["nextToken"]}})
+    rest = ok(
+        "RunnerService/ListRunners", {"pagination": {"token": page["pagination"]["nextToken"]}}
+    )
     assert {r["name"] for r in page["runners"] + rest["runners"]} == {"r1", "r2"}
     gcp = ok("RunnerService/ListRunners", {"filter": {"providers": ["RUNNER_PROVIDER_GCP"]}})
     assert [r["name"] for r in gcp["runners"]] == ["r2"]

@@ -75,7 +75,7 @@ def connection_cap(max_connections: int) -> int:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return max_connections
-    return max(_MIN_CONNECTIONS, min(max_connections, soft - FD_RESERVE))
+    return min(max_connections, max(_MIN_CONNECTIONS, soft - FD_RESERVE))
 
 
 def _limits(config: uvicorn.Config) -> tuple[float, float, float]:
