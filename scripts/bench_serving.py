@@ -17,6 +17,7 @@ These machines are noisy: read the ratios, not the absolute figures. Usage:
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -77,7 +78,7 @@ def _variants(base_url: str, runner_id: str) -> Iterator[tuple[str, Callable[[],
         ("grpc-web h1", HTTPVersion.HTTP1, ProtocolType.GRPC_WEB),
     ):
         client, _ = _connect_client(base_url, version, protocol)
-        yield name, lambda client=client: client.get_runner(request, headers=HEADERS)
+        yield name, functools.partial(client.get_runner, request, headers=HEADERS)
     channel = grpc.insecure_channel(base_url.removeprefix("http://"))
     call = channel.unary_unary(METHOD)  # bytes in, bytes out
     payload = request.SerializeToString()
