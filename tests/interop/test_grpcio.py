@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,8 @@ from tests.server.scm.stubs import ALICE
 from tests.support.server import create_user
 
 if TYPE_CHECKING:
+    import pytest
+
     from tests.interop.conftest import GrpcioClient, Server
 
 GROUP = "6f1c1b9e-3f0e-4b61-9a51-3c0f3c9b1d11"
@@ -182,3 +185,27 @@ def test_early_answers_leave_the_connection_healthy(grpcio: GrpcioClient, intero
     assert all(r["response"]["runner"]["runnerId"] == rid for r in results if r["code"] == "OK")
     # and the connection goes on serving
     assert grpcio.call("RunnerService/GetRunner", {"runnerId": rid}, token=token)["code"] == "OK"
+
+
+def test_grpc_errors_carry_their_code_and_log_no_traceback(
+    grpcio: GrpcioClient, interop_server: Server, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    token = interop_server.token
+    answers = [
+        grpcio.call("RunnerService/GetRunner", {"runnerId": "x"}),
+        grpcio.call("RunnerService/GetRunner", {"runnerId": "x"}, token=token),
+        grpcio.call("RunnerService/GetRunner", {"runnerId": str(uuid.uuid4())}, token=token),
+        grpcio.call("RunnerService/ListRunners", {}, token=token, big=5 * MIB),
+        grpcio.call("RunnerConfigurationService/GetSCMIntegration", {"id": "?"}, token=token),
+    ]
+    assert [a["code"] for a in answers] == [
+        "UNAUTHENTICATED",
+        "INVALID_ARGUMENT",
+        "NOT_FOUND",
+        "RESOURCE_EXHAUSTED",
+        "INVALID_ARGUMENT",
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    access = [r.getMessage() for r in caplog.records if r.name == "runnerkit.server.access"]
+    assert any("/gitpod.v1.RunnerService/GetRunner 200" in line for line in access)
