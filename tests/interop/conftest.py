@@ -132,6 +132,10 @@ class GrpcioClient:
             "big": big,
         }
 
+    def raw(self, path: str) -> dict[str, Any]:
+        """Call any path with an empty request (no stub needed)."""
+        return self._ask({"op": "raw", "path": path})
+
     def concurrent(self, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Run ``commands`` (from ``command``) at once on the one connection."""
         results: list[dict[str, Any]] = self._ask({"op": "concurrent", "calls": commands})[

@@ -12,6 +12,7 @@ Commands (one JSON object a line):
   "details": "", "response": {...}, "initial": [[k, v]], "trailing": [[k, v]]}``; ``big``
   pads the request with that many bytes of unknown field 9999 (a body the server must drain);
   ``gzip`` compresses the request;
+- ``{"op": "raw", "path": "/any.Service/Method"}`` → ``{"code", "details"}`` (empty request);
 - ``{"op": "concurrent", "calls": [call, ...]}`` → ``{"results": [answer, ...]}``: all calls
   at once on the one channel (one HTTP/2 connection, one stream each).
 """
@@ -101,9 +102,16 @@ def main() -> None:
         pool = concurrent.futures.ThreadPoolExecutor(32)
         for line in sys.stdin:
             cmd = json.loads(line)
-            if cmd["op"] == "concurrent":
+            answer: dict[str, Any]
+            if cmd["op"] == "raw":  # any path, an empty request
+                try:
+                    channel.unary_unary(cmd["path"])(b"", timeout=20)
+                    answer = {"code": "OK", "details": ""}
+                except grpc.RpcError as exc:
+                    answer = {"code": exc.code().name, "details": exc.details()}
+            elif cmd["op"] == "concurrent":
                 futures = [pool.submit(call, channel, c) for c in cmd["calls"]]
-                answer: dict[str, Any] = {"results": [f.result() for f in futures]}
+                answer = {"results": [f.result() for f in futures]}
             else:
                 answer = call(channel, cmd)
             sys.stdout.write(json.dumps(answer) + "\n")

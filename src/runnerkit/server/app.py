@@ -14,8 +14,6 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, cast
 
-from connectrpc.code import Code
-
 from runnerkit.server.asgi import send_json
 from runnerkit.server.auth import AuthInterceptor
 from runnerkit.server.codecs import server_codecs
@@ -27,6 +25,7 @@ from runnerkit.server.handlers.runner_service import RunnerServiceHandler
 from runnerkit.server.health import HEALTH_FILE, Readiness, health_app
 from runnerkit.server.middleware import MAX_BODY_BYTES, AccessLogMiddleware, CompatibilityMiddleware
 from runnerkit.server.reflection import reflection_apps
+from runnerkit.server.unimplemented import send_unimplemented
 from runnerkit_proto.gitpod.v1 import (
     runner_configuration_connect,
     runner_configuration_pb2,
@@ -62,6 +61,7 @@ class _Router:
         self._services = services
         self._mounts = mounts
         self._readiness = readiness
+        self._methods = frozenset(_method_paths())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -80,13 +80,8 @@ class _Router:
             return
         prefix = path[: path.rfind("/") + 1]
         app = self._mounts.get(prefix)
-        if app is None:
-            await send_json(
-                send,
-                404,
-                {"code": Code.UNIMPLEMENTED.value, "message": f"no such path {path[:200]}"},
-                [],
-            )
+        if app is None or path not in self._methods:
+            await send_unimplemented(scope, send)
             return
         await app(scope, receive, send)
 
@@ -98,6 +93,19 @@ class _Router:
             await send_json(send, 503, {"status": "unavailable"}, [])
             return
         await send_json(send, 200, {"status": "ok"}, [])
+
+
+def _method_paths() -> list[str]:
+    """URL paths of every method served (our services, health, reflection)."""
+    files = (runner_pb2.DESCRIPTOR, runner_configuration_pb2.DESCRIPTOR, HEALTH_FILE)
+    paths = [
+        f"/{service.full_name}/{method.name}"
+        for file in files
+        for service in file.services_by_name.values()
+        for method in service.methods
+    ]
+    reflection = ("grpc.reflection.v1", "grpc.reflection.v1alpha")
+    return paths + [f"/{package}.ServerReflection/ServerReflectionInfo" for package in reflection]
 
 
 async def _lifespan(receive: Receive, send: Send, readiness: Readiness) -> None:
