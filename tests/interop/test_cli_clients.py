@@ -249,3 +249,15 @@ def test_tls_options_go_together(tmp_path, tls_files):
     assert result.returncode == 2
     assert "--tls-cert and --tls-key go together" in result.stderr
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_bad_certificate_is_a_usage_error(tmp_path, tls_files):
+    cert, _ = tls_files
+    result = run(
+        sys.executable, "-m", "runnerkit.server", "--db", str(tmp_path / "x.db"),
+        "--port", "0", "--tls-cert", str(cert), "--tls-key", str(cert), check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--tls-cert/--tls-key: not a PEM certificate and its private key" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.db").exists()

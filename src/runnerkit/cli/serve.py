@@ -90,6 +90,13 @@ def serve(
         raise click.UsageError(str(exc)) from None
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
+    if tls_cert is not None and tls_key is not None:
+        from runnerkit.server.http_server import check_tls  # noqa: PLC0415 - see below
+
+        try:
+            check_tls(tls_cert, tls_key)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     # Imported here: the server is slow to import and other commands need not pay for it.
     from runnerkit.server.scm import SCMConfig  # noqa: PLC0415
     from runnerkit.server.serve import run  # noqa: PLC0415

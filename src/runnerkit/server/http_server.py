@@ -9,6 +9,7 @@ gRPC-Web over either; the timeouts and connection cap of ``connections``. Why uv
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,20 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def check_tls(tls_cert: Path | str, tls_key: Path | str) -> None:
+    """Load the certificate and key once, so that a bad pair fails before anything starts.
+
+    Raises:
+        ValueError: The files are not a PEM certificate and its private key.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(tls_cert), str(tls_key))
+    except (ssl.SSLError, OSError) as exc:
+        msg = f"--tls-cert/--tls-key: not a PEM certificate and its private key ({exc})"
+        raise ValueError(msg) from None
 
 
 def uvicorn_config(
