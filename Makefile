@@ -80,8 +80,19 @@ fmt: $(INSTALLED) ## Apply ruff fixes and formatting, and buf format
 	$(BIN)/ruff format .
 	buf format -w proto
 
+# The connect-es client of tests/interop (exact versions in its package-lock.json).
+NODE_DIR := tests/interop/node
+NODE_INSTALLED := $(NODE_DIR)/node_modules/.installed
+
+$(NODE_INSTALLED): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: node-deps
+node-deps: $(NODE_INSTALLED) ## Install the Node packages of the interop tests (npm ci)
+
 .PHONY: test
-test: $(INSTALLED) ## Run the whole test suite
+test: $(INSTALLED) $(NODE_INSTALLED) ## Run the whole test suite
 	$(BIN)/pytest
 
 .PHONY: serve
@@ -94,6 +105,7 @@ bench: $(INSTALLED) ## Benchmark the server against a bare ASGI endpoint (ratios
 	$(BIN)/python scripts/bench_store.py
 	$(BIN)/python scripts/bench_client.py
 	$(BIN)/python scripts/bench_testkit.py
+	$(BIN)/python scripts/bench_serving.py
 
 .PHONY: check-min
 check-min: $(INSTALLED) ## Install the wheel with the lowest supported versions in a throwaway venv and test it

@@ -8,10 +8,12 @@ and its master key file beside it; pass a fresh directory (``tmp_path``) per ser
     admin. ``scm`` (an ``SCMConfig``) points SCM hosts at stubs; None for the defaults. Use it in process, e.g. with ``pyqwest.testing.ASGITransport(app)`` and an async
     generated client (``RunnerServiceClient(base_url, http_client=pyqwest.Client(transport))``).
 
-``running_server(directory, *, scm=None) -> ContextManager[tuple[str, str]]``
-    Runs the real server (uvicorn) on 127.0.0.1, a free port, in a background thread
+``running_server(directory, *, scm=None, limits=DEFAULT_LIMITS) -> ContextManager[tuple[str, str]]``
+    Runs the real server (uvicorn + zttp as ``serve`` configures it: HTTP/1.1 and h2c on one
+    port) on 127.0.0.1, a free port, in a background thread
     (``runnerkit.testing.serving.serve_in_thread``, which ``LocalRunnerAPI`` uses too), and
     yields ``(base_url, admin_token)``, e.g. ``("http://127.0.0.1:41234", "rk_...")``.
+    ``limits`` (``http_server.Limits``) sets the connection timeouts and cap.
 
 ``create_user(directory, *, name="user", groups=(), org_admin=False, runner_creator=False,
 service_account=False) -> tuple[str, str]``
@@ -36,6 +38,7 @@ from runnerkit.server.bootstrap import (
     create_subject,
     open_sqlite,
 )
+from runnerkit.server.http_server import DEFAULT_LIMITS
 from runnerkit.testing.serving import serve_in_thread
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from runnerkit.server.asgi import ASGIApp
+    from runnerkit.server.http_server import Limits
     from runnerkit.server.scm import SCMConfig
 
 DB_NAME = "runnerkit.db"
@@ -79,11 +83,13 @@ def app_on_fresh_store(
 
 
 @contextlib.contextmanager
-def running_server(directory: Path, *, scm: SCMConfig | None = None) -> Iterator[tuple[str, str]]:
+def running_server(
+    directory: Path, *, scm: SCMConfig | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[tuple[str, str]]:
     """Run the server on 127.0.0.1:<free port> in a thread; yield ``(base_url, admin_token)``."""
     with (
         app_on_fresh_store(directory, scm=scm) as (app, admin_token),
-        serve_in_thread(app) as base_url,
+        serve_in_thread(app, limits=limits) as base_url,
     ):
         yield base_url, admin_token
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from runnerkit.server.settings import (
@@ -51,6 +53,16 @@ from runnerkit.server.settings import (
     ),
 )
 @click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate (chain): serve HTTPS with ALPN h2 and http/1.1. Needs --tls-key.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM private key of --tls-cert.",
+)
+@click.option(
     "--test-api",
     is_flag=True,
     help=(
@@ -80,12 +92,18 @@ def serve(  # noqa: PLR0917 - click passes every option
     db: str | None,
     scm_api_urls: tuple[str, ...],
     scm_web_urls: tuple[str, ...],
+    *,
     test_api: bool,
     seed: str | None,
     reset: bool,
     fake_scm: bool,
+    tls_cert: Path | None,
+    tls_key: Path | None,
 ) -> None:
-    """Serve the Runner API locally (Connect protocol, JSON and binary).
+    """Serve the Runner API locally: Connect (JSON and binary), gRPC and gRPC-Web.
+
+    HTTP/1.1 and HTTP/2 on one port (cleartext h2c with prior knowledge, or TLS with
+    --tls-cert/--tls-key); gRPC reflection and health checking; GET /healthz and /readyz.
 
     On first start with an empty database it creates an admin and prints the admin's token
     (or uses RUNNERKIT_ADMIN_TOKEN). The master key that wraps runner keys comes from
@@ -101,6 +119,15 @@ def serve(  # noqa: PLR0917 - click passes every option
         web_urls = scm_url_overrides(SCM_WEB_URLS_ENV, scm_web_urls)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    if tls_cert is not None and tls_key is not None:
+        from runnerkit.server.http_server import check_tls  # noqa: PLC0415 - see below
+
+        try:
+            check_tls(tls_cert, tls_key)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
     # Imported here: the server is slow to import and other commands need not pay for it.
     from runnerkit.server.scm import SCMConfig  # noqa: PLC0415
     from runnerkit.server.serve import run  # noqa: PLC0415
@@ -117,6 +144,8 @@ def serve(  # noqa: PLR0917 - click passes every option
             port,
             scm=SCMConfig(api_base_urls=api_urls, web_base_urls=web_urls),
             testing=testing if (test_api or seed or fake_scm) else None,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
         )
     except SeedError as exc:
         raise click.ClickException(str(exc)) from None

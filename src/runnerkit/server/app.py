@@ -3,8 +3,9 @@
 Layers, outermost first: ``AccessLogMiddleware`` → ``CompatibilityMiddleware`` → the router,
 which sends ``/gitpod.v1.RunnerService/*`` and ``/gitpod.v1.RunnerConfigurationService/*`` to
 the generated Connect applications (interceptors: authentication first, then the schema's
-request rules, then error mapping)
-and answers ``GET /healthz``.
+request rules, then error mapping), ``grpc.health.v1.Health`` and gRPC server reflection
+(v1, v1alpha) to their apps (no authentication), and answers ``GET /healthz`` (liveness) and
+``GET /readyz`` (readiness: 503 until start-up has finished and while the store does not answer).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import TYPE_CHECKING, cast
-
-from connectrpc.code import Code
 
 from runnerkit.server.asgi import send_json
 from runnerkit.server.auth import AuthInterceptor, SubjectCache
@@ -23,8 +22,11 @@ from runnerkit.server.handlers.runner_configuration_service import (
     RunnerConfigurationServiceHandler,
 )
 from runnerkit.server.handlers.runner_service import RunnerServiceHandler
+from runnerkit.server.health import HEALTH_FILE, Readiness, health_app
 from runnerkit.server.middleware import MAX_BODY_BYTES, AccessLogMiddleware, CompatibilityMiddleware
 from runnerkit.server.request_validation import RequestValidationInterceptor
+from runnerkit.server.reflection import reflection_apps
+from runnerkit.server.unimplemented import send_unimplemented
 from runnerkit_proto.gitpod.v1 import (
     runner_configuration_connect,
     runner_configuration_pb2,
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from runnerkit.server.testapi import TestHooks
 
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+SERVICES = ("gitpod.v1.RunnerService", "gitpod.v1.RunnerConfigurationService")
 _log = logging.getLogger("runnerkit.server")
 
 
@@ -53,13 +57,17 @@ def paginated_paths() -> list[str]:
 
 
 class _Router:
-    def __init__(self, services: Services, mounts: dict[str, ASGIApp]) -> None:
+    def __init__(
+        self, services: Services, mounts: dict[str, ASGIApp], readiness: Readiness
+    ) -> None:
         self._services = services
         self._mounts = mounts
+        self._readiness = readiness
+        self._methods = frozenset(_method_paths())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(receive, send, self._readiness)
             return
         if scope["type"] != "http":
             return
@@ -67,15 +75,15 @@ class _Router:
         if path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             await self._health(send)
             return
+        if path == READY_PATH and scope["method"] in ("GET", "HEAD"):
+            ready = await self._readiness.ready()
+            body = {"status": "ready" if ready else "unavailable"}
+            await send_json(send, 200 if ready else 503, body, [])
+            return
         prefix = path[: path.rfind("/") + 1]
         app = self._mounts.get(prefix)
-        if app is None:
-            await send_json(
-                send,
-                404,
-                {"code": Code.UNIMPLEMENTED.value, "message": f"no such path {path[:200]}"},
-                [],
-            )
+        if app is None or path not in self._methods:
+            await send_unimplemented(scope, send)
             return
         await app(scope, receive, send)
 
@@ -89,12 +97,27 @@ class _Router:
         await send_json(send, 200, {"status": "ok"}, [])
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
+def _method_paths() -> list[str]:
+    """URL paths of every method served (our services, health, reflection)."""
+    files = (runner_pb2.DESCRIPTOR, runner_configuration_pb2.DESCRIPTOR, HEALTH_FILE)
+    paths = [
+        f"/{service.full_name}/{method.name}"
+        for file in files
+        for service in file.services_by_name.values()
+        for method in service.methods
+    ]
+    reflection = ("grpc.reflection.v1", "grpc.reflection.v1alpha")
+    return paths + [f"/{package}.ServerReflection/ServerReflectionInfo" for package in reflection]
+
+
+async def _lifespan(receive: Receive, send: Send, readiness: Readiness) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            readiness.started = True
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            readiness.started = False
             await send({"type": "lifespan.shutdown.complete"})
             return
 
@@ -131,6 +154,11 @@ def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> AS
         "/gitpod.v1.RunnerService/": cast("ASGIApp", runner_app),
         "/gitpod.v1.RunnerConfigurationService/": cast("ASGIApp", config_app),
     }
-    router = _Router(services, mounts)
+    readiness = Readiness(services.store)
+    mounts.update(
+        reflection_apps([runner_pb2.DESCRIPTOR, runner_configuration_pb2.DESCRIPTOR, HEALTH_FILE])
+    )
+    mounts["/grpc.health.v1.Health/"] = health_app(readiness, SERVICES)
+    router = _Router(services, mounts, readiness)
     app = AccessLogMiddleware(CompatibilityMiddleware(router, paginated_paths()))
     return test_hooks.wrap(app) if test_hooks else app

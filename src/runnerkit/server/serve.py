@@ -17,6 +17,7 @@ import uvicorn
 
 from runnerkit.server.app import create_app
 from runnerkit.server.bootstrap import bootstrap_admin, build_services, open_sqlite
+from runnerkit.server.http_server import uvicorn_config
 from runnerkit.server.settings import (
     ADMIN_TOKEN_ENV,
     DEFAULT_HOST,
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
     from runnerkit.server.scm import SCMConfig
     from runnerkit.server.service import Services
     from runnerkit.server.testapi import TestHooks
-
-_GRACEFUL_SHUTDOWN_S = 10
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -83,6 +82,8 @@ def run(
     echo: Callable[[str], None] | None = None,
     scm: SCMConfig | None = None,
     testing: Callable[[Services], tuple[Services, TestHooks | None]] | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM.
 
@@ -95,6 +96,8 @@ def run(
             None for the URLs derived from each host.
         testing: Seed, SCM fakes and test API (``runnerkit.testing.serve_setup``): called
             with the services; returns those to serve and the test hooks.
+        tls_cert: PEM certificate: serve TLS (ALPN h2, http/1.1) instead of cleartext.
+        tls_key: PEM private key of ``tls_cert``.
     """
     if not logging.getLogger().handlers:
         logging.basicConfig(
@@ -115,7 +118,8 @@ def run(
         sock = bind(host, port)
         bound_port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
-        base_url = f"http://{shown_host}:{bound_port}"
+        scheme = "https" if tls_cert is not None else "http"
+        base_url = f"{scheme}://{shown_host}:{bound_port}"
         out = echo or (lambda line: print(line, flush=True))
         for line in connection_help(
             base_url, admin_token, from_env=admin_token is not None and env_token is not None
@@ -123,13 +127,7 @@ def run(
             out(line)
         if hooks is not None and hooks.http_routes:
             out(f"test API (org admins only, never in production): {base_url}/_runnerkit/")
-        config = uvicorn.Config(
-            app,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
-        )
+        config = uvicorn_config(app, tls_cert=tls_cert, tls_key=tls_key)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         for close in reversed(closers):
