@@ -86,7 +86,7 @@ from runnerkit.server.settings import (
     is_flag=True,
     help="Answer SCM calls from offline GitHub/GitLab fakes (the seed's scm section).",
 )
-def serve(  # noqa: PLR0917 - click passes every option
+def serve(
     host: str,
     port: int,
     db: str | None,

@@ -24,8 +24,8 @@ from runnerkit.server.handlers.runner_configuration_service import (
 from runnerkit.server.handlers.runner_service import RunnerServiceHandler
 from runnerkit.server.health import HEALTH_FILE, Readiness, health_app
 from runnerkit.server.middleware import MAX_BODY_BYTES, AccessLogMiddleware, CompatibilityMiddleware
-from runnerkit.server.request_validation import RequestValidationInterceptor
 from runnerkit.server.reflection import reflection_apps
+from runnerkit.server.request_validation import RequestValidationInterceptor
 from runnerkit.server.unimplemented import send_unimplemented
 from runnerkit_proto.gitpod.v1 import (
     runner_configuration_connect,
