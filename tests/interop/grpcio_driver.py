@@ -19,6 +19,7 @@ Commands (one JSON object a line):
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import importlib
 import json
@@ -83,16 +84,24 @@ def call(channel: grpc.Channel, cmd: dict[str, Any]) -> dict[str, Any]:
             "code": exc.code().name,
             "details": exc.details(),
             "response": None,
-            "initial": [list(p) for p in exc.initial_metadata() or ()],
-            "trailing": [list(p) for p in exc.trailing_metadata() or ()],
+            "initial": _pairs(exc.initial_metadata()),
+            "trailing": _pairs(exc.trailing_metadata()),
         }
     return {
         "code": "OK",
         "details": "",
         "response": json_format.MessageToDict(response),
-        "initial": [list(p) for p in rpc.initial_metadata() or ()],
-        "trailing": [list(p) for p in rpc.trailing_metadata() or ()],
+        "initial": _pairs(rpc.initial_metadata()),
+        "trailing": _pairs(rpc.trailing_metadata()),
     }
+
+
+def _pairs(metadata: Any) -> list[list[str]]:  # noqa: ANN401 - grpcio's metadata tuple
+    """Metadata as JSON: ``-bin`` values (bytes) base64-encoded."""
+    return [
+        [key, base64.b64encode(value).decode() if isinstance(value, bytes) else value]
+        for key, value in metadata or ()
+    ]
 
 
 def main() -> None:

@@ -76,7 +76,7 @@ def test_connect_es_every_transport(es_stubs: Path, interop_server: Server):
             "listedOnlyGcp": True,
             "schema": True,
             "unauthenticated": "Unauthenticated: missing or invalid bearer token",
-            "invalid": "InvalidArgument: runner_id: must be a UUID",
+            "invalid": "InvalidArgument: runner_id: must be a valid UUID",
             "notFound": "NotFound: runner 00000000-0000-4000-8000-000000000000 not found",
             "deleted": "ok",
         }, transport

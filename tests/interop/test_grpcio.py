@@ -39,21 +39,23 @@ def test_every_rpc_of_both_services(grpcio: GrpcioClient, interop_server: Server
         response: dict[str, Any] = answer["response"]
         return response
 
-    runner = ok("RunnerService/CreateRunner", {"name": "r1", "provider": "RUNNER_PROVIDER_AWS_EC2"})
+    runner = ok(
+        "RunnerService/CreateRunner", {"name": "runner-1", "provider": "RUNNER_PROVIDER_AWS_EC2"}
+    )
     rid = runner["runner"]["runnerId"]
-    assert runner["runner"]["name"] == "r1"
+    assert runner["runner"]["name"] == "runner-1"
     assert runner["exchangeToken"]
     assert ok("RunnerService/GetRunner", {"runnerId": rid})["runner"]["runnerId"] == rid
-    ok("RunnerService/CreateRunner", {"name": "r2", "provider": "RUNNER_PROVIDER_GCP"})
+    ok("RunnerService/CreateRunner", {"name": "runner-2", "provider": "RUNNER_PROVIDER_GCP"})
     page = ok("RunnerService/ListRunners", {"pagination": {"pageSize": 1}})
     assert len(page["runners"]) == 1
     assert page["pagination"]["nextToken"]
     rest = ok(
         "RunnerService/ListRunners", {"pagination": {"token": page["pagination"]["nextToken"]}}
     )
-    assert {r["name"] for r in page["runners"] + rest["runners"]} == {"r1", "r2"}
+    assert {r["name"] for r in page["runners"] + rest["runners"]} == {"runner-1", "runner-2"}
     gcp = ok("RunnerService/ListRunners", {"filter": {"providers": ["RUNNER_PROVIDER_GCP"]}})
-    assert [r["name"] for r in gcp["runners"]] == ["r2"]
+    assert [r["name"] for r in gcp["runners"]] == ["runner-2"]
     ok("RunnerService/UpdateRunner", {"runnerId": rid, "name": "renamed"})
     assert ok("RunnerService/GetRunner", {"runnerId": rid})["runner"]["name"] == "renamed"
     assert ok("RunnerService/CreateRunnerToken", {"runnerId": rid})["exchangeToken"]
@@ -102,13 +104,16 @@ def test_every_rpc_of_both_services(grpcio: GrpcioClient, interop_server: Server
     ok("RunnerService/DeleteRunnerPolicy", {"runnerId": rid, "groupId": GROUP})
     assert ok("RunnerService/ListRunnerPolicies", {"runnerId": rid}) == {}
 
-    cls = ok(f"{config}/CreateEnvironmentClass", {"runnerId": rid, "displayName": "small"})["id"]
+    cls = ok(f"{config}/CreateEnvironmentClass", {"runnerId": rid, "displayName": "small", "description": "two cores"})["id"]  # fmt: skip
     assert ok(f"{config}/GetEnvironmentClass", {"environmentClassId": cls})["environmentClass"]["displayName"] == "small"  # fmt: skip
     classes = ok(f"{config}/ListEnvironmentClasses", {"filter": {"runnerIds": [rid]}})
     assert [c["id"] for c in classes["environmentClasses"]] == [cls]
     ok(f"{config}/UpdateEnvironmentClass", {"environmentClassId": cls, "enabled": False})
-    valid = ok(f"{config}/ValidateRunnerConfiguration", {"runnerId": rid, "environmentClass": {"displayName": "x"}})  # fmt: skip
+    valid = ok(f"{config}/ValidateRunnerConfiguration", {"runnerId": rid, "environmentClass": {"displayName": "large", "description": "8 cores"}})  # fmt: skip
     assert valid["environmentClass"]["valid"] is True
+    invalid = ok(f"{config}/ValidateRunnerConfiguration", {"runnerId": rid, "environmentClass": {"displayName": "x"}})  # fmt: skip
+    assert "valid" not in invalid["environmentClass"]  # false: a result, not an error
+    assert invalid["environmentClass"]["displayNameError"]
 
     ok(f"{config}/DeleteHostAuthenticationToken", {"id": tid})
     ok(f"{config}/DeleteSCMIntegration", {"id": iid})
@@ -133,12 +138,12 @@ def test_error_codes_and_messages(grpcio: GrpcioClient, interop_server: Server):
     malformed = grpcio.call("RunnerService/GetRunner", {"runnerId": "runner-1"}, token=token)
     assert (malformed["code"], malformed["details"]) == (
         "INVALID_ARGUMENT",
-        "runner_id: must be a UUID",
+        "runner_id: must be a valid UUID",
     )
     unknown = grpcio.call("RunnerService/GetRunner", {"runnerId": str(uuid.uuid4())}, token=token)
     assert unknown["code"] == "NOT_FOUND"
     _, stranger = create_user(interop_server.directory, name="stranger")
-    denied = grpcio.call("RunnerService/CreateRunner", {"name": "x", "provider": "RUNNER_PROVIDER_AWS_EC2"}, token=stranger)  # fmt: skip
+    denied = grpcio.call("RunnerService/CreateRunner", {"name": "xyz", "provider": "RUNNER_PROVIDER_AWS_EC2"}, token=stranger)  # fmt: skip
     assert denied["code"] == "PERMISSION_DENIED"
     missing_name = grpcio.call("RunnerService/CreateRunner", {"provider": "RUNNER_PROVIDER_AWS_EC2"}, token=token)  # fmt: skip
     assert missing_name["code"] == "INVALID_ARGUMENT"

@@ -17,7 +17,7 @@ from runnerkit_proto.gitpod.v1 import runner_connect, runner_pb2
 
 
 def _runner(client) -> str:
-    return str(client.runners.create(name="r", provider="RUNNER_PROVIDER_GCP").runner.runner_id)
+    return str(client.runners.create(name="run", provider="RUNNER_PROVIDER_GCP").runner.runner_id)
 
 
 def test_client_retries_an_injected_unavailable_on_a_read_and_succeeds(

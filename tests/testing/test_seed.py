@@ -40,6 +40,7 @@ FULL = textwrap.dedent(f"""\
           - {{group_id: {GROUP}, role: RUNNER_ROLE_USER}}
         environment_classes:
           - display_name: Large
+            description: Eight cores
             configuration: [{{key: instance_type, value: m6i.large}}]
         scm_integrations:
           - scm_id: github
@@ -108,13 +109,13 @@ def test_full_yaml_seed(tmp_path):
 def test_json_seed_and_dict_seed(tmp_path):
     spec = {
         "users": [{"name": "ana", "token": ALICE_TOKEN, "runner_creator": True}],
-        "runners": [{"name": "j", "provider": "RUNNER_PROVIDER_GCP", "creator": "ana"}],
+        "runners": [{"name": "jam", "provider": "RUNNER_PROVIDER_GCP", "creator": "ana"}],
     }
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(spec))
     for seed in (path, spec):
         with LocalRunnerAPI(seed=seed) as api, api.client(bearer_token=ALICE_TOKEN) as ana:
-            assert [r.name for r in ana.runners.list()] == ["j"]
+            assert [r.name for r in ana.runners.list()] == ["jam"]
 
 
 def _error(tmp_path, text: str, suffix: str = ".yaml") -> SeedError:
