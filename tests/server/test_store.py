@@ -17,7 +17,8 @@ from runnerkit.server.storage.base import (
     RunnerTokenRecord,
     SubjectRecord,
 )
-from runnerkit.server.storage.sql import SQLStore, create_engine, migrate
+from runnerkit.server.storage.engine import create_engine, migrate
+from runnerkit.server.storage.sql import SQLStore
 from runnerkit.server.storage.tables import metadata
 
 if TYPE_CHECKING:

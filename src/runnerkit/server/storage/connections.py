@@ -18,7 +18,7 @@ class SQLConnections:
     """An engine plus one-transaction read and write scopes.
 
     Args:
-        engine: The engine (see ``sql.create_engine``).
+        engine: The engine (see ``engine.create_engine``).
     """
 
     def __init__(self, engine: sa.Engine) -> None:

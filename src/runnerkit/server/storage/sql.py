@@ -1,20 +1,14 @@
 """The store on SQLAlchemy Core 2: one implementation for SQLite and PostgreSQL.
 
-SQLite runs in WAL mode with ``synchronous=FULL`` (a commit is on disk before the call returns,
-so acknowledged writes survive a crash of the process), foreign keys on, and write
-transactions opened with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the database
-lock (``busy_timeout``) instead of failing on upgrade. PostgreSQL needs nothing special: each
-method is one READ COMMITTED transaction and unique indexes settle races.
+Engines (SQLite pragmas, the PostgreSQL pool) and migrations live in ``storage/engine.py``.
+Each method is one transaction (READ COMMITTED on PostgreSQL); unique indexes settle races.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from runnerkit.server.domain.errors import AlreadyExistsError, NotFoundError
 from runnerkit.server.storage import tables as t
@@ -25,67 +19,13 @@ from runnerkit.server.storage.base import (
     RunnerTokenRecord,
     SubjectRecord,
 )
-from runnerkit.server.storage.connections import WRITE_OPTION
 from runnerkit.server.storage.queries import merge_ordered, runner_branches
 from runnerkit.server.storage.sql_config import ConfigSQLMixin
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-_BUSY_TIMEOUT_S = 30.0
 _KIND_LOCAL_CONFIGURATION = 3
-
-
-def _configure_sqlite(engine: sa.Engine) -> None:
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # noqa: ANN401 - DB-API objects
-        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _on_begin)
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
-        cursor.close()
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn: sa.Connection) -> None:
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-
-def create_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` configured for the store (see the module docstring).
-
-    Args:
-        url: A SQLAlchemy URL, ``sqlite:///path`` or ``postgresql+psycopg://...``.
-
-    Returns:
-        The engine.
-    """
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        engine = sa.create_engine(
-            parsed, connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_S}
-        )
-        _configure_sqlite(engine)
-        return engine
-    return sa.create_engine(parsed, pool_pre_ping=True)
-
-
-def migrate(engine: sa.Engine) -> None:
-    """Bring the database schema to the newest revision (creating it when empty).
-
-    Args:
-        engine: Engine of the database to migrate.
-    """
-    config = Config()
-    location = resources.files("runnerkit.server.storage") / "migrations"
-    config.set_main_option("script_location", str(location))
-    with engine.connect() as conn:
-        conn.execution_options(**{WRITE_OPTION: True})
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-        conn.commit()
 
 
 def _subject_from(row: sa.Row[Any], groups: Sequence[str]) -> SubjectRecord:
