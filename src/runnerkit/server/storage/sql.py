@@ -20,6 +20,7 @@ from runnerkit.server.storage.base import (
     SubjectRecord,
 )
 from runnerkit.server.storage.queries import merge_ordered, runner_branches
+from runnerkit.server.storage.sql_admin import AdminSQLMixin
 from runnerkit.server.storage.sql_config import ConfigSQLMixin
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def _runner_values(runner: RunnerRecord) -> dict[str, object]:
     }
 
 
-class SQLStore(ConfigSQLMixin):
+class SQLStore(AdminSQLMixin, ConfigSQLMixin):
     """``Store`` on a SQLAlchemy engine (SQLite or PostgreSQL)."""
 
     # subjects and API tokens

@@ -74,3 +74,11 @@ runner_policies = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.BigInteger, nullable=False),
 )
+
+# Named values about the database itself, e.g. the master-key verifier (storage/sql_admin.py).
+server_meta = sa.Table(
+    "server_meta",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
