@@ -66,7 +66,9 @@ def test_db_from_environment(tmp_path):
         main, ["admin", "create-user", "env"], env={"RUNNERKIT_DB": str(tmp_path / "env.db")}
     )
     assert result.exit_code == 0, result.output
-    listed = cli.invoke(main, ["admin", "list-users"], env={"RUNNERKIT_DB": str(tmp_path / "env.db")})
+    listed = cli.invoke(
+        main, ["admin", "list-users"], env={"RUNNERKIT_DB": str(tmp_path / "env.db")}
+    )
     assert "\tenv\t" in listed.output
 
 

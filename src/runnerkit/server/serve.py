@@ -199,6 +199,7 @@ def _configure_logging() -> None:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             stream=sys.stderr,
         )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step
 
 
 def _raise_stopped(_sig: int, _frame: FrameType | None) -> None:
