@@ -125,7 +125,8 @@ def wait_until_reachable(engine: sa.Engine, timeout_s: float) -> None:
 
     Raises:
         DatabaseUnreachableError: Still no answer after ``timeout_s`` (the last error's first
-            line, without the URL's password, is the message).
+            line, without the URL's password, is the message); at once when the server
+            refuses the connection (no such database, authentication failed).
     """
     deadline = time.monotonic() + timeout_s
     delay = 0.1
@@ -135,8 +136,13 @@ def wait_until_reachable(engine: sa.Engine, timeout_s: float) -> None:
                 conn.exec_driver_sql("SELECT 1")
                 conn.rollback()
         except sa.exc.OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0][:300]
+            # The server answered with a refusal (no such database, bad password): final.
+            # "57P0x" (starting up, shutting down) and no answer at all: retried.
+            sqlstate = getattr(exc.orig, "sqlstate", None)
+            if sqlstate is not None and not str(sqlstate).startswith("57P"):
+                raise DatabaseUnreachableError(f"cannot connect: {reason}") from None
             if time.monotonic() + delay > deadline:
-                reason = str(exc.orig or exc).strip().splitlines()[0][:300]
                 msg = f"database unreachable after {timeout_s:g}s: {reason}"
                 raise DatabaseUnreachableError(msg) from None
             time.sleep(delay)
