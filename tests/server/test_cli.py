@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 
 from runnerkit.cli import main
 from runnerkit.server.bootstrap import open_sqlite
 from runnerkit.server.crypto import hash_token
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _value(output: str, key: str) -> str:
@@ -18,7 +22,7 @@ def _value(output: str, key: str) -> str:
     raise AssertionError(output)
 
 
-def _new_store(path):
+def _new_store(path: Path) -> None:
     store, _ = open_sqlite(path, environ={})
     store.close()
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from runnerkit.server.settings import Database
 
 _GRACEFUL_SHUTDOWN_S = 10
+_WORKER_HEALTHCHECK_S = 30
 _log = logging.getLogger("runnerkit.server")
 
 
@@ -189,6 +190,9 @@ def uvicorn_config(app: ASGIApp | WorkerApp, *, workers: int = 1) -> uvicorn.Con
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_S,
+        # A worker that has not answered the supervisor's ping for this long is replaced;
+        # importing the server takes seconds on a busy machine.
+        timeout_worker_healthcheck=_WORKER_HEALTHCHECK_S,
     )
 
 

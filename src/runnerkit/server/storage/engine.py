@@ -137,10 +137,7 @@ def wait_until_reachable(engine: sa.Engine, timeout_s: float) -> None:
                 conn.rollback()
         except sa.exc.OperationalError as exc:
             reason = str(exc.orig or exc).strip().splitlines()[0][:300]
-            # The server answered with a refusal (no such database, bad password): final.
-            # "57P0x" (starting up, shutting down) and no answer at all: retried.
-            sqlstate = getattr(exc.orig, "sqlstate", None)
-            if sqlstate is not None and not str(sqlstate).startswith("57P"):
+            if _refused(str(exc.orig or exc)):
                 raise DatabaseUnreachableError(f"cannot connect: {reason}") from None
             if time.monotonic() + delay > deadline:
                 msg = f"database unreachable after {timeout_s:g}s: {reason}"
@@ -149,6 +146,18 @@ def wait_until_reachable(engine: sa.Engine, timeout_s: float) -> None:
             delay = min(delay * 2, 1.0)
         else:
             return
+
+
+_TRANSIENT = ("starting up", "shutting down", "recovery mode", "too many clients")
+
+
+def _refused(message: str) -> bool:
+    """Whether the server answered with a final refusal (no such database, bad password).
+
+    PostgreSQL reports those as ``FATAL:`` during connection set-up; a server that is starting
+    or shutting down, or no answer at all, is worth retrying.
+    """
+    return "FATAL:" in message and not any(t in message for t in _TRANSIENT)
 
 
 @contextlib.contextmanager
