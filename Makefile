@@ -91,6 +91,7 @@ serve: $(INSTALLED) ## Run the reference server on 127.0.0.1:8080 with ./runnerk
 .PHONY: bench
 bench: $(INSTALLED) ## Benchmark the server against a bare ASGI endpoint (ratios, one run)
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_workers.py
 
 .PHONY: check
 check: install lint checkgen test ## Install, lint, type-check, drift-check and test (CI runs this)

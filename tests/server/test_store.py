@@ -18,12 +18,13 @@ from runnerkit.server.storage.base import (
     SubjectRecord,
 )
 from runnerkit.server.storage.engine import create_engine, migrate
-from runnerkit.server.storage.sql import SQLStore
 from runnerkit.server.storage.tables import metadata
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+    from runnerkit.server.storage.sql import SQLStore
 
 LOCAL_CONFIGURATION = 3
 
