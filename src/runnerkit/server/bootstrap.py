@@ -85,13 +85,16 @@ class Opened:
         store: The migrated store; close it when done.
         master_key: The verified master key (None for ``must_exist``: admin commands).
         admin_token: The first admin's token when it was created now, else None.
-        admin_note: For ``serve``'s output: what became of ``RUNNERKIT_ADMIN_TOKEN`` on an
-            existing store (registered or not), else None.
+        admin_from_env: Whether ``RUNNERKIT_ADMIN_TOKEN`` is a token of the store (just made
+            the first admin's, or registered before).
+        admin_note: For ``serve``'s output when ``RUNNERKIT_ADMIN_TOKEN`` is set on an existing
+            store but is not one of its tokens (it is not added), else None.
     """
 
     store: SQLStore
     master_key: crypto.MasterKey | None
     admin_token: str | None = None
+    admin_from_env: bool = False
     admin_note: str | None = None
 
 
@@ -157,9 +160,9 @@ def _verify_key(store: SQLStore, key: crypto.MasterKey) -> None:
         raise StartupError(msg)
 
 
-def _admin_note(store: SQLStore, env_token: str) -> str:
+def _admin_note(store: SQLStore, env_token: str) -> str | None:
     if store.subject_for_token(crypto.hash_token(env_token)) is not None:
-        return f"admin token: the value of {ADMIN_TOKEN_ENV} (a token of this store)"
+        return None
     return (
         f"existing store: {ADMIN_TOKEN_ENV} is set but is not a token of this store and was NOT "
         "added (it is used only on the first start); get a token with "
@@ -225,10 +228,10 @@ def open_database(
             if not first_admin:
                 return Opened(store, key)
             created = bootstrap_admin(store, admin_token)
-            note = None
-            if created is None and admin_token is not None:
-                note = _admin_note(store, admin_token)
-            return Opened(store, key, created, note)
+            if admin_token is None:
+                return Opened(store, key, created)
+            note = None if created is not None else _admin_note(store, admin_token)
+            return Opened(store, key, created, admin_from_env=note is None, admin_note=note)
     except DatabaseUnreachableError as exc:
         engine.dispose()
         raise StartupError(f"{db.display}: {exc}") from None

@@ -73,8 +73,8 @@ def connection_help(
     Args:
         base_url: ``http://host:port``.
         admin_token: The first admin's token when it was just created, else None.
-        from_env: Whether the first admin's token came from ``RUNNERKIT_ADMIN_TOKEN``.
-        note: What became of ``RUNNERKIT_ADMIN_TOKEN`` on an existing store, if set.
+        from_env: Whether ``RUNNERKIT_ADMIN_TOKEN`` is an admin token of the store.
+        note: Why ``RUNNERKIT_ADMIN_TOKEN``, set on an existing store, was not used.
 
     Returns:
         Lines of text, without newlines.
@@ -267,7 +267,7 @@ def _run(options: ServeOptions, out: Callable[[str], None]) -> None:
         for line in connection_help(
             base_url,
             opened.admin_token,
-            from_env=opened.admin_token is not None and options.admin_token is not None,
+            from_env=opened.admin_from_env,
             note=opened.admin_note,
         ):
             out(line)
