@@ -267,8 +267,11 @@ def test_admin_commands_on_postgres(replicas: Replicas):
 
 def test_kill_9_of_one_replica_under_write_load_loses_no_acknowledged_write(replicas: Replicas):
     acknowledged: list[str] = []
+    on_b: list[str] = []
+    b_errors: list[BaseException] = []
+    killed = threading.Event()
 
-    def write() -> None:
+    def write_a() -> None:
         with _client(replicas.a.base_url) as c:
             try:
                 for i in range(100_000):
@@ -279,18 +282,34 @@ def test_kill_9_of_one_replica_under_write_load_loses_no_acknowledged_write(repl
             except (ConnectError, OSError):
                 return
 
-    writers = [threading.Thread(target=write) for _ in range(3)]
+    def write_b() -> None:  # the other replica keeps serving through the kill
+        with _client(replicas.b.base_url) as c:
+            try:
+                after_kill = 0
+                while after_kill < 3:
+                    was_killed = killed.is_set()
+                    r = c.create_runner(R.CreateRunnerRequest(name="b", provider=AWS), headers=AUTH)
+                    on_b.append(r.runner.runner_id)
+                    after_kill += was_killed
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                b_errors.append(exc)
+
+    writers = [threading.Thread(target=write_a) for _ in range(3)]
+    writers.append(threading.Thread(target=write_b))
     for w in writers:
         w.start()
     deadline = time.monotonic() + 30
     while len(acknowledged) < 30 and time.monotonic() < deadline:
         time.sleep(0.01)
     replicas.a.kill()
+    killed.set()
     for w in writers:
-        w.join(timeout=30)
+        w.join(timeout=60)
     assert len(acknowledged) >= 30
+    assert b_errors == []
+    assert len(on_b) >= 3
     with _client(replicas.b.base_url) as b:
         stored = _all_runners(b)
-        assert set(acknowledged) <= set(stored)
+        assert set(acknowledged) | set(on_b) <= set(stored)
         after = b.create_runner(R.CreateRunnerRequest(name="after", provider=AWS), headers=AUTH)
         assert after.runner.runner_id not in stored

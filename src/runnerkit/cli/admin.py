@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from runnerkit.cli.serve import db_option
+from runnerkit.cli.serve import ADMIN_DB_HELP, db_option
 from runnerkit.server.domain.errors import DomainError
 from runnerkit.server.domain.ids import new_id, parse_uuid
 
 if TYPE_CHECKING:
     from runnerkit.server.settings import Database
     from runnerkit.server.storage import SQLStore
+
+
+_db_option = db_option(ADMIN_DB_HELP)
 
 
 def _open(db: Database) -> SQLStore:
@@ -47,7 +50,7 @@ def admin() -> None:
 @click.option("--org-admin", is_flag=True, help="Organisation admin: may do everything.")
 @click.option("--runner-creator", is_flag=True, help="May create runners (and administers them).")
 @click.option("--group", "groups", multiple=True, help="Group UUID to join (repeatable).")
-@db_option
+@_db_option
 def create_user(  # noqa: PLR0917 - click passes options positionally
     name: str,
     service_account: bool,
@@ -91,7 +94,7 @@ def _subject_named(store: SQLStore, name: str) -> str:
 @admin.command("create-token")
 @click.argument("subject_id", required=False)
 @click.option("--name", help="The subject's name instead of SUBJECT_ID (e.g. admin).")
-@db_option
+@_db_option
 def create_token(subject_id: str | None, name: str | None, db: Database) -> None:
     """Create another bearer token for SUBJECT_ID (or --name); print it (shown only once)."""
     from runnerkit.server.crypto import API_TOKEN_PREFIX, hash_token, new_token  # noqa: PLC0415
@@ -121,7 +124,7 @@ def create_token(subject_id: str | None, name: str | None, db: Database) -> None
     metavar="SUBJECT_ID",
     help="Revoke every token of this subject instead of one TOKEN.",
 )
-@db_option
+@_db_option
 def revoke_token(token: str | None, subject_id: str | None, db: Database) -> None:
     """Revoke one bearer TOKEN ("-": read it from stdin), or all tokens of --subject.
 
@@ -152,7 +155,7 @@ def revoke_token(token: str | None, subject_id: str | None, db: Database) -> Non
 
 
 @admin.command("list-users")
-@db_option
+@_db_option
 def list_users(db: Database) -> None:
     """List users and service accounts: id, kind, name, roles, token count, groups."""
     from runnerkit.server.bootstrap import PRINCIPALS  # noqa: PLC0415
@@ -178,7 +181,7 @@ def list_users(db: Database) -> None:
 @admin.command("add-group")
 @click.argument("subject_id")
 @click.argument("group_id")
-@db_option
+@_db_option
 def add_group(subject_id: str, group_id: str, db: Database) -> None:
     """Add SUBJECT_ID to the group GROUP_ID (a UUID)."""
     store = _open(db)

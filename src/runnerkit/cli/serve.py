@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,9 @@ from runnerkit.server.settings import (
     parse_db,
     scm_url_overrides,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class DatabaseParam(click.ParamType[Database]):
@@ -46,9 +50,19 @@ DB_HELP = (
     "PostgreSQL database (postgresql://USER:PASSWORD@HOST:PORT/DB; also postgresql+psycopg://)"
     f" [env {DB_ENV}; default ./runnerkit.db]."
 )
-db_option = click.option(
-    "--db", "db", envvar=DB_ENV, default="runnerkit.db", type=DatabaseParam(), help=DB_HELP
+ADMIN_DB_HELP = (
+    "The server's database, which must exist: a SQLite file (PATH or sqlite:///PATH) or "
+    f"postgresql://USER:PASSWORD@HOST:PORT/DB [env {DB_ENV}; default ./runnerkit.db]."
 )
+
+
+def db_option(help_text: str = DB_HELP) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The ``--db`` option (``RUNNERKIT_DB``; a usage error naming it for a bad value)."""
+    return click.option(
+        "--db", "db", envvar=DB_ENV, default="runnerkit.db", type=DatabaseParam(), help=help_text
+    )
+
+
 master_key_file_option = click.option(
     "--master-key-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -71,7 +85,7 @@ master_key_file_option = click.option(
     type=click.IntRange(0, 65535),
     help="TCP port (0: any free).",
 )
-@db_option
+@db_option()
 @master_key_file_option
 @click.option(
     "--workers",

@@ -235,6 +235,11 @@ def open_database(
     except DatabaseUnreachableError as exc:
         engine.dispose()
         raise StartupError(f"{db.display}: {exc}") from None
+    except (OSError, sa.exc.SQLAlchemyError) as exc:  # e.g. a read-only file, a lost connection
+        engine.dispose()
+        orig = getattr(exc, "orig", None) or exc
+        reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:300]
+        raise StartupError(f"{db.display}: {reason}") from None
     except BaseException:
         engine.dispose()
         raise
