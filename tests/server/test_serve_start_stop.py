@@ -9,6 +9,7 @@ import shutil
 import socket
 import sqlite3
 import stat
+import subprocess
 import threading
 
 from click.testing import CliRunner
@@ -33,8 +34,7 @@ def _serve_in_process(args: list[str], env: dict[str, str] | None = None):
     """``runnerkit serve ARGS`` through click in this process (for starts that must fail)."""
     result = CliRunner().invoke(main, ["serve", *args], env=env)
     assert isinstance(result.exception, SystemExit), result.exception
-    result.returncode = result.exit_code
-    return result
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def _one_line_error(result, *needles: str) -> None:
