@@ -116,7 +116,7 @@ def _key_source(db: Database, key_file: Path | None, env: Mapping[str, str]) -> 
     return master_key_file(db.sqlite_path)
 
 
-def _load_key(store: SQLStore, source: str | Path, *, may_create: bool) -> crypto.MasterKey:
+def _load_key(source: str | Path, *, may_create: bool) -> crypto.MasterKey:
     try:
         if isinstance(source, str):
             return crypto.decode_master_key(source)
@@ -223,7 +223,7 @@ def open_database(
             if source is None:
                 return Opened(store, None)
             fresh = store.get_meta(_VERIFIER) is None and store.is_empty()
-            key = _load_key(store, source, may_create=fresh)
+            key = _load_key(source, may_create=fresh)
             _verify_key(store, key)
             if not first_admin:
                 return Opened(store, key)

@@ -137,14 +137,16 @@ def _close_all(closers: list[Callable[[], None]]) -> None:
             _log.exception("error while shutting down")
 
 
-def _closers_for(store: SQLStore, scm_close: Callable[[], None]) -> list[Callable[[], None]]:
+def _store_closer(store: SQLStore) -> Callable[[], None]:
+    """Close ``store`` after checkpointing a SQLite WAL into the database file."""
+
     def close_store() -> None:
         try:
             checkpoint(store.engine)
         finally:
             store.close()
 
-    return [close_store, scm_close]
+    return close_store
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ class WorkerApp:
         store = SQLStore(create_engine(self.db_url))
         services = build_services(store, MasterKey(self.master_key), self.scm)
         app = create_app(services)
-        return _ClosingApp(app, _closers_for(store, services.scm.close))
+        return _ClosingApp(app, [_store_closer(store), services.scm.close])
 
 
 def uvicorn_config(app: ASGIApp | WorkerApp, *, workers: int = 1) -> uvicorn.Config:
@@ -262,6 +264,7 @@ def _run(options: ServeOptions, out: Callable[[str], None]) -> None:
         )
         assert opened.master_key is not None  # noqa: S101 - loaded for serve
         store = opened.store
+        closers.append(_store_closer(store))
         shown_host = f"[{options.host}]" if ":" in options.host else options.host
         base_url = f"http://{shown_host}:{sock.getsockname()[1]}"
         for line in connection_help(
@@ -274,12 +277,12 @@ def _run(options: ServeOptions, out: Callable[[str], None]) -> None:
         workers = f"{options.workers} workers" if options.workers > 1 else "1 worker"
         out(f"store: {options.db.display} ({workers})")
         if options.workers > 1:
-            _close_all(_closers_for(store, lambda: None))
+            closers.pop()()  # close the store: each worker opens its own
             factory = WorkerApp(options.db.url, opened.master_key.key, options.scm)
             Multiprocess(uvicorn_config(factory, workers=options.workers), [sock]).run()
             return
         services = build_services(store, opened.master_key, options.scm)
-        closers += _closers_for(store, services.scm.close)
+        closers.append(services.scm.close)
         server = uvicorn.Server(uvicorn_config(create_app(services)))
         server.run(sockets=[sock])
     finally:
