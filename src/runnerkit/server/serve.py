@@ -16,6 +16,7 @@ the process exits with status 0.
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import signal
 import socket
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from runnerkit.server.app import create_app
@@ -168,8 +170,12 @@ class WorkerApp:
         from runnerkit.server.crypto import MasterKey  # noqa: PLC0415
 
         _configure_logging()
-        store = SQLStore(create_engine(self.db_url))
-        services = build_services(store, MasterKey(self.master_key), self.scm)
+        try:
+            store = SQLStore(create_engine(self.db_url))
+            services = build_services(store, MasterKey(self.master_key), self.scm)
+        except Exception as exc:  # noqa: BLE001 - one line, then the supervisor stops
+            _log.error("worker %d cannot start: %s", os.getpid(), exc)
+            sys.exit(STARTUP_FAILURE)
         app = create_app(services)
         return _ClosingApp(app, [_store_closer(store), services.scm.close])
 
@@ -279,7 +285,11 @@ def _run(options: ServeOptions, out: Callable[[str], None]) -> None:
         if options.workers > 1:
             closers.pop()()  # close the store: each worker opens its own
             factory = WorkerApp(options.db.url, opened.master_key.key, options.scm)
-            Multiprocess(uvicorn_config(factory, workers=options.workers), [sock]).run()
+            supervisor = Multiprocess(uvicorn_config(factory, workers=options.workers), [sock])
+            supervisor.run()
+            if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+                msg = "a worker process failed to start (its error is logged above)"
+                raise StartupError(msg)
             return
         services = build_services(store, opened.master_key, options.scm)
         closers.append(services.scm.close)
