@@ -106,6 +106,7 @@ bench: $(INSTALLED) ## Benchmark the server against a bare ASGI endpoint (ratios
 	$(BIN)/python scripts/bench_client.py
 	$(BIN)/python scripts/bench_testkit.py
 	$(BIN)/python scripts/bench_serving.py
+	$(BIN)/python scripts/bench_workers.py
 
 .PHONY: check-min
 check-min: $(INSTALLED) ## Install the wheel with the lowest supported versions in a throwaway venv and test it

@@ -96,7 +96,7 @@ def call(channel: grpc.Channel, cmd: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pairs(metadata: Any) -> list[list[str]]:  # noqa: ANN401 - grpcio's metadata tuple
+def _pairs(metadata: Any) -> list[list[str]]:
     """Metadata as JSON: ``-bin`` values (bytes) base64-encoded."""
     return [
         [key, base64.b64encode(value).decode() if isinstance(value, bytes) else value]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 
 from runnerkit.cli import main
 from runnerkit.server.bootstrap import open_sqlite
 from runnerkit.server.crypto import hash_token
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _value(output: str, key: str) -> str:
@@ -18,8 +22,14 @@ def _value(output: str, key: str) -> str:
     raise AssertionError(output)
 
 
+def _new_store(path: Path) -> None:
+    store, _ = open_sqlite(path, environ={})
+    store.close()
+
+
 def test_admin_commands(tmp_path):
     db = str(tmp_path / "admin.db")
+    _new_store(tmp_path / "admin.db")
     cli = CliRunner()
     group = cli.invoke(main, ["admin", "new-group"]).output.strip()
     uuid.UUID(group)
@@ -54,12 +64,77 @@ def test_admin_commands(tmp_path):
 
 
 def test_db_from_environment(tmp_path):
+    _new_store(tmp_path / "env.db")
     cli = CliRunner()
     result = cli.invoke(
         main, ["admin", "create-user", "env"], env={"RUNNERKIT_DB": str(tmp_path / "env.db")}
     )
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "env.db").exists()
+    listed = cli.invoke(
+        main, ["admin", "list-users"], env={"RUNNERKIT_DB": str(tmp_path / "env.db")}
+    )
+    assert "\tenv\t" in listed.output
+
+
+def test_admin_refuses_a_database_that_does_not_exist(tmp_path):
+    cli = CliRunner()
+    for args in (
+        ["admin", "create-user", "bob"],
+        ["admin", "list-users"],
+        ["admin", "create-token", "--name", "admin"],
+        ["admin", "revoke-token", "--subject", str(uuid.uuid4())],
+    ):
+        result = cli.invoke(main, [*args, "--db", str(tmp_path / "nope.db")])
+        assert result.exit_code == 1, result.output
+        assert "no database at" in result.output
+        assert "--db" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "nope.db").exists()
+    bad = cli.invoke(main, ["admin", "list-users", "--db", "mysql://x@y/z"])
+    assert bad.exit_code == 2
+    assert "--db" in bad.output
+
+
+def test_list_users_create_token_by_name_and_revoke(tmp_path):
+    _new_store(tmp_path / "r.db")
+    db = ["--db", f"sqlite:///{tmp_path / 'r.db'}"]
+    cli = CliRunner()
+    created = cli.invoke(main, ["admin", "create-user", "carol", "--org-admin", *db])
+    carol, first = _value(created.output, "subject_id"), _value(created.output, "token")
+    again = cli.invoke(main, ["admin", "create-token", "--name", "carol", *db])
+    assert again.exit_code == 0, again.output
+    assert _value(again.output, "subject_id") == carol
+    second = _value(again.output, "token")
+    listed = cli.invoke(main, ["admin", "list-users", *db]).output.splitlines()
+    assert listed[0].split("\t")[:3] == ["SUBJECT_ID", "KIND", "NAME"]
+    assert [carol, "user", "carol", "org-admin", "2", "-"] in [line.split("\t") for line in listed]
+    unknown = cli.invoke(main, ["admin", "create-token", "--name", "nobody", *db])
+    assert unknown.exit_code == 2
+    assert "nobody" in unknown.output
+    both = cli.invoke(main, ["admin", "create-token", carol, "--name", "carol", *db])
+    assert both.exit_code == 2
+
+    revoked = cli.invoke(main, ["admin", "revoke-token", "-", *db], input=first + "\n")
+    assert revoked.exit_code == 0, revoked.output
+    assert carol in revoked.output
+    twice = cli.invoke(main, ["admin", "revoke-token", first, *db])
+    assert twice.exit_code == 1
+    store, _ = open_sqlite(tmp_path / "r.db", environ={})
+    try:
+        assert store.subject_for_token(hash_token(first)) is None
+        assert store.subject_for_token(hash_token(second)) is not None
+    finally:
+        store.close()
+    cli.invoke(main, ["admin", "create-token", carol, *db])
+    all_of = cli.invoke(main, ["admin", "revoke-token", "--subject", carol, *db])
+    assert all_of.exit_code == 0, all_of.output
+    assert "revoked 2 token(s)" in all_of.output
+    store, _ = open_sqlite(tmp_path / "r.db", environ={})
+    try:
+        assert store.subject_for_token(hash_token(second)) is None
+        assert store.get_subject(carol) is not None  # the subject stays
+    finally:
+        store.close()
 
 
 def test_serve_help():

@@ -155,20 +155,6 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path):  # noqa: P
         assert fresh.runner.runner_id not in stored
 
 
-def test_sigterm_shuts_down_gracefully(tmp_path):
-    log = tmp_path / "server.log"
-    with log.open("w") as stderr, server_process(tmp_path, stderr) as (process, base_url):
-        with _client(base_url) as client:
-            client.list_runners(R.ListRunnersRequest(), headers=AUTH)
-        process.send_signal(signal.SIGTERM)
-        # uvicorn finishes the shutdown, then re-raises the signal so the exit status shows it
-        assert process.wait(timeout=20) in (0, -signal.SIGTERM)
-    text = log.read_text()
-    assert "Application shutdown complete" in text
-    assert "POST /gitpod.v1.RunnerService/ListRunners 200" in text
-    assert ADMIN_TOKEN not in text
-
-
 def test_nothing_secret_in_the_database_files(tmp_path):
     secrets: list[str] = []
     with running_server(tmp_path) as (base_url, admin_token):
@@ -235,7 +221,7 @@ def test_first_start_prints_a_generated_admin_token_once(tmp_path):
                 R.ListRunnersRequest(), headers={"authorization": f"Bearer {token}"}
             )
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=20)
+        assert process.wait(timeout=20) == 0
     again: list[str] = []
     with server_process(tmp_path, admin_token=None, lines=again):
         assert token not in "".join(again)

@@ -22,11 +22,13 @@ from runnerkit.server.storage.base import (
     RunnerTokenRecord,
     SubjectRecord,
 )
-from runnerkit.server.storage.sql import SQLStore, create_engine, migrate
+from runnerkit.server.storage.engine import create_engine, migrate
 from runnerkit.server.storage.tables import metadata
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from runnerkit.server.storage.sql import SQLStore
 
 LOCAL_CONFIGURATION = 3
 

@@ -134,11 +134,30 @@ def load_master_key(key_file: Path, environ: Mapping[str, str] | None = None) ->
         if not key_file.exists():
             _create_key_file(key_file)
         encoded = key_file.read_text().strip()
+    return decode_master_key(encoded)
+
+
+def decode_master_key(encoded: str) -> MasterKey:
+    """A master key from its base64 text (``RUNNERKIT_MASTER_KEY`` or a key file's content).
+
+    Raises:
+        MasterKeyError: Not 32 bytes of base64.
+    """
     try:
-        raw = base64.b64decode(encoded, validate=True)
+        raw = base64.b64decode(encoded.strip(), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise MasterKeyError("master key is not valid base64") from exc
     return MasterKey(raw)
+
+
+def create_master_key_file(key_file: Path) -> None:
+    """Write a fresh master key to ``key_file`` (mode 0600) unless another process just did."""
+    _create_key_file(key_file)
+
+
+def verifier(master: MasterKey) -> str:
+    """A value that identifies ``master`` without revealing it (stored in the database)."""
+    return master.derive("runnerkit master key verifier v1").hex()
 
 
 @dataclass(frozen=True)
@@ -184,6 +203,8 @@ __all__ = [
     "MasterKey",
     "MasterKeyError",
     "RunnerKeyPair",
+    "create_master_key_file",
+    "decode_master_key",
     "hash_token",
     "hmac_sha256",
     "load_master_key",
@@ -191,4 +212,5 @@ __all__ = [
     "new_token",
     "seal",
     "unseal",
+    "verifier",
 ]

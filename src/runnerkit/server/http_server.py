@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from runnerkit.server.connections import AutoProtocol, ServerConfig
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from uvicorn.config import LifespanType
@@ -62,7 +63,7 @@ def check_tls(tls_cert: Path | str, tls_key: Path | str) -> None:
 
 
 def uvicorn_config(
-    app: ASGIApp | str,
+    app: ASGIApp | str | Callable[[], ASGIApp],
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
@@ -76,8 +77,8 @@ def uvicorn_config(
     """The server configuration: HTTP/1.1 + HTTP/2 on one port, TLS optional, with limits.
 
     Args:
-        app: The ASGI app, or an import string ``"module:attr"`` (needed for worker
-            processes; with ``factory=True`` the attribute is called to build the app).
+        app: The ASGI app, an import string ``"module:attr"``, or (with ``factory=True``) a
+            picklable callable that builds the app in each worker process.
         host: Interface for uvicorn to bind (ignored when sockets are passed to ``run``).
         port: Port for uvicorn to bind (ignored when sockets are passed to ``run``).
         factory: Whether ``app`` names a factory.

@@ -10,7 +10,8 @@ from runnerkit.server.storage.base import (
     Store,
     SubjectRecord,
 )
-from runnerkit.server.storage.sql import SQLStore, create_engine, migrate
+from runnerkit.server.storage.engine import create_engine, migrate
+from runnerkit.server.storage.sql import SQLStore
 
 
 def sqlite_url(path: object) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runnerkit.server.storage.sql_admin import AdminSQLMixin
 from runnerkit.server.storage.store_base import SQLStoreBase
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     )
 
 
-class SQLStore(SQLStoreBase):
+class SQLStore(AdminSQLMixin, SQLStoreBase):
     """``Store`` on a SQLAlchemy engine (SQLite or PostgreSQL)."""
 
     # subjects

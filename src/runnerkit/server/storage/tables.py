@@ -117,3 +117,11 @@ runner_policies = sa.Table(
     sa.Column("runner_created_at", sa.BigInteger, nullable=False),
     sa.Index("ix_runner_policies_group_order", "group_id", "runner_created_at", "runner_id"),
 )
+
+# Named values about the database itself, e.g. the master-key verifier (storage/sql_admin.py).
+server_meta = sa.Table(
+    "server_meta",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

@@ -1,6 +1,6 @@
 """Alembic environment: migrations run only programmatically, on a connection we pass in.
 
-``runnerkit.server.storage.sql.migrate`` puts an open ``Connection`` into
+``runnerkit.server.storage.engine.migrate`` puts an open ``Connection`` into
 ``config.attributes["connection"]``; there is no alembic.ini and no offline (SQL script) mode.
 """
 

@@ -8,7 +8,7 @@ runner_id)`` indexed, a page reads ``limit`` index entries, however many policie
 The new index also serves every look-up the old ``(group_id, runner_id)`` one did.
 
 Revision ID: 0004_policy_order
-Revises: 0002
+Revises: 0003_server_meta
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_policy_order"
-down_revision = "0002"
+down_revision = "0003_server_meta"
 branch_labels = None
 depends_on = None
 
