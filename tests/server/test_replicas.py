@@ -179,7 +179,7 @@ def test_eight_concurrent_writers_through_both_lose_nothing(replicas: Replicas):
             with _client(base_url) as c:
                 for i in range(8):
                     r = c.create_runner(
-                        R.CreateRunnerRequest(name=f"w{n}-{i}", provider=AWS), headers=AUTH
+                        R.CreateRunnerRequest(name=f"writer{n}-{i}", provider=AWS), headers=AUTH
                     )
                     acknowledged.append(r.runner.runner_id)
                     group = str(uuid.uuid4())
@@ -222,7 +222,7 @@ def test_racing_creates_of_one_unique_key_have_one_winner(replicas: Replicas):
             try:
                 c.create_runner(
                     R.CreateRunnerRequest(
-                        name=f"lc{n}", kind=rc_pb2.RUNNER_KIND_LOCAL_CONFIGURATION
+                        name=f"local{n}", kind=rc_pb2.RUNNER_KIND_LOCAL_CONFIGURATION
                     ),
                     headers=AUTH,
                 )
@@ -276,7 +276,7 @@ def test_kill_9_of_one_replica_under_write_load_loses_no_acknowledged_write(repl
             try:
                 for i in range(100_000):
                     r = c.create_runner(
-                        R.CreateRunnerRequest(name=f"k{i}", provider=AWS), headers=AUTH
+                        R.CreateRunnerRequest(name=f"kill{i}", provider=AWS), headers=AUTH
                     )
                     acknowledged.append(r.runner.runner_id)
             except (ConnectError, OSError):
@@ -288,7 +288,9 @@ def test_kill_9_of_one_replica_under_write_load_loses_no_acknowledged_write(repl
                 after_kill = 0
                 while after_kill < 3:
                     was_killed = killed.is_set()
-                    r = c.create_runner(R.CreateRunnerRequest(name="b", provider=AWS), headers=AUTH)
+                    r = c.create_runner(
+                        R.CreateRunnerRequest(name="bee", provider=AWS), headers=AUTH
+                    )
                     on_b.append(r.runner.runner_id)
                     after_kill += was_killed
             except BaseException as exc:  # noqa: BLE001 - reported below

@@ -51,7 +51,7 @@ def test_sigterm_exits_0_and_the_db_file_alone_holds_the_data(tmp_path):
     with serving(["--db", str(db)], ENV) as served, _client(served.base_url) as client:
         ids = {
             client.create_runner(
-                R.CreateRunnerRequest(name=f"r{i}", provider=AWS), headers=AUTH
+                R.CreateRunnerRequest(name=f"run{i}", provider=AWS), headers=AUTH
             ).runner.runner_id
             for i in range(5)
         }
@@ -187,7 +187,7 @@ def test_two_workers_on_sqlite(tmp_path):
                 with _client(served.base_url) as client:
                     for i in range(10):
                         r = client.create_runner(
-                            R.CreateRunnerRequest(name=f"w{n}-{i}", provider=AWS), headers=AUTH
+                            R.CreateRunnerRequest(name=f"writer{n}-{i}", provider=AWS), headers=AUTH
                         )
                         created.append(r.runner.runner_id)
             except BaseException as exc:  # noqa: BLE001 - reported below

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from runnerkit.server import crypto
 from runnerkit.server.app import create_app
-from runnerkit.server.bootstrap import bootstrap_admin, build_services, create_subject, open_sqlite
+from runnerkit.server.bootstrap import (
+    bootstrap_admin,
+    build_services,
+    create_subject,
+    master_key_file,
+    open_sqlite,
+)
 from runnerkit.server.domain.errors import DomainError
 from runnerkit.server.storage import open_store
 from runnerkit.server.testapi import (
@@ -52,7 +58,11 @@ _template: list[tempfile.TemporaryDirectory[str]] = []
 
 
 def _template_db() -> Path:
-    """An empty, migrated SQLite file, made once per process: fresh stores start as copies."""
+    """An empty, migrated SQLite file, made once per process: fresh stores start as copies.
+
+    Its master key file (``<db>.master-key``) is copied with it, so the stores of one process
+    share that key.
+    """
     with _template_lock:
         if not _template:
             directory = tempfile.TemporaryDirectory(prefix="runnerkit-template-")
@@ -151,7 +161,11 @@ class LocalRunnerAPI:
         db = self._db
         if db is None:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="runnerkit-")))
-            shutil.copyfile(_template_db(), directory / DB_NAME)
+            template = _template_db()
+            shutil.copyfile(template, directory / DB_NAME)
+            # The template's master key goes with it: the database holds a check of that key.
+            key_file = master_key_file(template)
+            shutil.copyfile(key_file, master_key_file(directory / DB_NAME))
             return open_sqlite(directory / DB_NAME, environ={})
         text = str(db)
         if "://" not in text:

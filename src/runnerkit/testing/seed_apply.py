@@ -18,7 +18,7 @@ from runnerkit.server.service import (
 )
 from runnerkit.server.storage.connections import WRITE_OPTION
 from runnerkit.server.testapi import StoreState, set_runner_status
-from runnerkit.server.testapi.state import engine_of
+from runnerkit.server.testapi.state import SERVER_TABLES, engine_of
 from runnerkit.testing.seed import ADMIN, SeededSubject, SeedError, domain_error
 from runnerkit_proto.gitpod.v1 import identity_pb2
 
@@ -71,7 +71,7 @@ def empty_store(engine: sa.Engine, keep_subject: str) -> None:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             for table in reversed(metadata.sorted_tables):
-                if table.name == "alembic_version":
+                if table.name in SERVER_TABLES:
                     continue
                 if table.name == "subjects":
                     conn.execute(table.delete().where(table.c.id != keep_subject))

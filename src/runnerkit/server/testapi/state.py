@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 FORMAT = "runnerkit-snapshot/1"
 _VERSION_TABLE = "alembic_version"
+# The server's own bookkeeping (schema revision, master-key verifier): never snapshotted,
+# restored or emptied.
+SERVER_TABLES = frozenset({_VERSION_TABLE, "server_meta"})
 
 
 class SnapshotError(ValueError):
@@ -67,7 +70,7 @@ class StoreState:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         metadata = _reflect(engine)
-        self._tables = [t for t in metadata.sorted_tables if t.name != _VERSION_TABLE]
+        self._tables = [t for t in metadata.sorted_tables if t.name not in SERVER_TABLES]
         self._by_name = {t.name: t for t in self._tables}
         self._binary = {
             t.name: {c.name for c in t.columns if isinstance(c.type, sa.LargeBinary)}
