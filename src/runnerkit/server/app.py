@@ -2,9 +2,9 @@
 
 Layers, outermost first: ``AccessLogMiddleware`` → ``CompatibilityMiddleware`` → the router,
 which sends ``/gitpod.v1.RunnerService/*`` and ``/gitpod.v1.RunnerConfigurationService/*`` to
-the generated Connect applications (interceptors: authentication first, then the schema's
-request rules, then error mapping), ``grpc.health.v1.Health`` and gRPC server reflection
-(v1, v1alpha) to their apps (no authentication), and answers ``GET /healthz`` (liveness) and
+the generated Connect applications (interceptors: authentication first, then the input checks
+of ``input_checks.py`` (NUL), then the schema's request rules, then error mapping),
+``grpc.health.v1.Health`` and gRPC server reflection (v1, v1alpha) to their apps (no authentication), and answers ``GET /healthz`` (liveness) and
 ``GET /readyz`` (readiness: 503 until start-up has finished and while the store does not answer).
 """
 
@@ -23,6 +23,7 @@ from runnerkit.server.handlers.runner_configuration_service import (
 )
 from runnerkit.server.handlers.runner_service import RunnerServiceHandler
 from runnerkit.server.health import HEALTH_FILE, Readiness, health_app
+from runnerkit.server.input_checks import InputCheckInterceptor
 from runnerkit.server.middleware import MAX_BODY_BYTES, AccessLogMiddleware, CompatibilityMiddleware
 from runnerkit.server.reflection import reflection_apps
 from runnerkit.server.request_validation import RequestValidationInterceptor
@@ -137,7 +138,8 @@ def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> AS
     services = test_hooks.services if test_hooks else services
     first, after_auth = test_hooks.interceptors() if test_hooks else ((), ())
     auth = AuthInterceptor(services.store, SubjectCache(ttl_s=0) if test_hooks else None)
-    interceptors = (*first, auth, *after_auth, RequestValidationInterceptor(), ErrorInterceptor())
+    checks = (InputCheckInterceptor(), RequestValidationInterceptor(), ErrorInterceptor())
+    interceptors = (*first, auth, *after_auth, *checks)
     runner_app = runner_connect.RunnerServiceASGIApplication(
         RunnerServiceHandler(services),
         interceptors=interceptors,

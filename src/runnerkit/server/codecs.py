@@ -6,6 +6,10 @@ JSON differs from ``connectrpc.compat.google_protobuf_json_codec`` in two ways:
 - ``google.protobuf.Timestamp`` values without an offset (``2025-01-01T00:00:00``) are read
   as UTC, as the reference's own examples send them; values with ``Z`` or ``+hh:mm`` are
   read as usual. Unknown fields are ignored (forward compatibility).
+
+Malformed input is ``invalid_argument`` with a message that names what is wrong, holds no
+internal text and can always be encoded (unpaired surrogates are refused up front, echoed
+values go through ``text_rules.printable``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from connectrpc.compat import google_protobuf_binary_codec
 from connectrpc.errors import ConnectError
 from google.protobuf import json_format
 
+from runnerkit.server.text_rules import printable, surrogate_path
+
 if TYPE_CHECKING:
     from connectrpc.codec import Codec
     from google.protobuf.descriptor import Descriptor
@@ -28,6 +34,7 @@ _M = TypeVar("_M")
 _TIMESTAMP = "google.protobuf.Timestamp"
 _HAS_OFFSET = re.compile(r"(?:[Zz]|[+-]\d{2}:\d{2})\Z")
 _MAX_DEPTH = 64
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _utc_if_naive(value: object) -> object:
@@ -77,20 +84,47 @@ class JSONCodec:
         ).encode()
 
     def decode(self, data: bytes | bytearray, message_class: type[_M]) -> _M:
-        """Parse JSON into ``message_class``; malformed input is ``invalid_argument``."""
+        """Parse JSON into ``message_class``; malformed input is ``invalid_argument``.
+
+        Error messages never carry internal text and are always encodable (``text_rules``):
+        a body that is not UTF-8, not JSON, nested too deeply, or holds an unpaired
+        surrogate is refused before protobuf sees it.
+        """
         message: Any = message_class()
-        try:
-            obj = json.loads(bytes(data) or b"{}")
-        except ValueError:
-            raise ConnectError(Code.INVALID_ARGUMENT, "request body is not valid JSON") from None
-        if not isinstance(obj, dict):
-            raise ConnectError(Code.INVALID_ARGUMENT, "request body must be a JSON object")
+        obj = _load_object(bytes(data))
         _fix_timestamps(obj, message.DESCRIPTOR)
         try:
             json_format.ParseDict(obj, message, ignore_unknown_fields=True)
         except json_format.ParseError as exc:
-            raise ConnectError(Code.INVALID_ARGUMENT, f"invalid JSON request: {exc}") from None
+            raise _invalid(f"invalid JSON request: {printable(str(exc))}") from None
+        except Exception:  # noqa: BLE001 - whatever protobuf raises is the client's input
+            raise _invalid("invalid JSON request: a value does not fit its field") from None
         return message  # type: ignore[no-any-return]
+
+
+def _invalid(message: str) -> ConnectError:
+    return ConnectError(Code.INVALID_ARGUMENT, message)
+
+
+def _load_object(data: bytes) -> dict[str, Any]:
+    """The request body as a JSON object (empty → ``{}``), checked as the class says."""
+    try:
+        text = data.decode("utf-8").removeprefix("\ufeff") if data else "{}"
+    except UnicodeDecodeError:
+        raise _invalid("request body is not valid UTF-8") from None
+    try:
+        obj = json.loads(text or "{}")
+    except RecursionError:
+        raise _invalid("request body is nested too deeply") from None
+    except ValueError:
+        raise _invalid("request body is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise _invalid("request body must be a JSON object")
+    if _ESCAPED_SURROGATE.search(text):
+        where = surrogate_path(obj)
+        if where is not None:
+            raise _invalid(f"{where}: not valid text (unpaired UTF-16 surrogate)")
+    return obj
 
 
 def server_codecs() -> list[Codec[Any, Any]]:

@@ -28,7 +28,9 @@ from urllib.parse import parse_qs
 from connectrpc.code import Code
 
 from runnerkit.server.asgi import read_body, send_json
+from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.errors import RETRYABLE_CODES
+from runnerkit.server.query_params import parse_page_size
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -131,8 +133,8 @@ class CompatibilityMiddleware:
             headers = [(k, v) for k, v in headers if k.lower() != b"content-encoding"]
         try:
             message = json.loads(body or b"{}")
-        except ValueError:
-            message = None
+        except (ValueError, RecursionError):
+            message = None  # the service's codec answers it
         if isinstance(message, dict):
             pagination = message.get("pagination")
             if not isinstance(pagination, dict):
@@ -140,17 +142,21 @@ class CompatibilityMiddleware:
             if "token" in query:
                 pagination["token"] = query["token"][-1]
             if "pageSize" in query:
-                size = query["pageSize"][-1]
-                if not size.lstrip("-").isdigit():
-                    await send_json(
-                        send,
-                        400,
-                        _error(Code.INVALID_ARGUMENT, "pagination.page_size: must be an integer"),
-                        [],
-                    )
+                try:
+                    pagination["pageSize"] = parse_page_size(query["pageSize"][-1])
+                except InvalidArgumentError as exc:
+                    await send_json(send, 400, _error(Code.INVALID_ARGUMENT, exc.message), [])
                     return
-                pagination["pageSize"] = int(size)
-            body = json.dumps(message).encode()
+            try:
+                body = json.dumps(message).encode()
+            except RecursionError:
+                await send_json(
+                    send,
+                    400,
+                    _error(Code.INVALID_ARGUMENT, "request body is nested too deeply"),
+                    [],
+                )
+                return
         headers.append((b"content-length", str(len(body)).encode()))
         replayed = False
 

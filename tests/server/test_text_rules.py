@@ -1,0 +1,100 @@
+"""The input rules without HTTP: query-string page sizes, NUL, unpaired surrogates, echoing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from google.protobuf import struct_pb2
+
+from runnerkit.server.domain.errors import InvalidArgumentError
+from runnerkit.server.query_params import parse_page_size
+from runnerkit.server.text_rules import nul_field, printable, surrogate_path
+from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
+from runnerkit_proto.gitpod.v1 import runner_pb2
+
+R = runner_pb2
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0", 0),
+        ("5", 5),
+        ("007", 7),
+        ("-1", -1),
+        ("2147483647", 2**31 - 1),
+        ("-2147483648", -(2**31)),
+    ],
+)
+def test_page_size_accepts_plain_int32(text: str, value: int) -> None:
+    assert parse_page_size(text) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "²",
+        "٣",
+        "--1",
+        "+1",
+        " 1",
+        "1 ",
+        "1.0",
+        "0x10",
+        "1e3",
+        "2147483648",
+        "-2147483649",
+        "9" * 5000,
+        "-",
+        "1_000",
+    ],
+)
+def test_page_size_refuses_anything_else(text: str) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        parse_page_size(text)
+    assert info.value.field == "pagination.page_size"
+
+
+def test_printable_escapes_surrogates_and_bounds_length() -> None:
+    assert printable("a\ud800b") == "a\\ud800b"
+    printable("x\udfff" * 500).encode("utf-8")  # never raises
+    assert len(printable("y" * 10_000)) <= 201
+    assert printable("héllo 😀") == "héllo 😀"
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ('{"filter":{"kinds":"\\ud800"}}', "filter.kinds"),
+        ('{"scopes":["ok","\\udc00"]}', "scopes[1]"),
+        ('{"a":{"\\ud800":1}}', "a.\\ud800"),
+        ('{"name":"pair \\ud83d\\ude00 ok"}', None),
+        ('{"name":"plain"}', None),
+    ],
+)
+def test_surrogate_path(body: str, path: str | None) -> None:
+    assert surrogate_path(json.loads(body)) == path
+
+
+def test_nul_field_names_the_field_at_any_depth() -> None:
+    assert nul_field(R.CreateRunnerRequest(name="a\x00b")) == "name"
+    spec = R.RunnerSpec(configuration=R.RunnerConfiguration(region="eu\x00"))
+    assert nul_field(R.CreateRunnerRequest(name="ok", spec=spec)) == "spec.configuration.region"
+    listing = R.ListRunnersRequest(filter=R.ListRunnersRequest.Filter(creator_ids=["a", "\x00"]))
+    assert nul_field(listing) == "filter.creator_ids[1]"
+    assert nul_field(R.CreateRunnerRequest(name="ok", provider=rc_pb2.RUNNER_PROVIDER_GCP)) is None
+
+
+def test_nul_field_in_maps() -> None:
+    struct = struct_pb2.Struct()
+    struct.update({"k": {"inner": ["x", "y\x00"]}})
+    assert (
+        nul_field(struct)
+        == 'fields["k"].struct_value.fields["inner"].list_value.values[1].string_value'
+    )
+    keyed = struct_pb2.Struct()
+    keyed.update({"a\x00": 1})
+    assert nul_field(keyed) == 'fields["a\\u0000"]'
+    assert nul_field(struct_pb2.Struct(fields={"k": struct_pb2.Value(number_value=1)})) is None
