@@ -8,8 +8,12 @@ bases (tests point them at a stub on loopback; an operator at a proxy).
 
 Client. :func:`make_client` builds the one ``httpx.Client`` the server shares between
 adapters: a bounded connection pool, the configured timeout on each phase of a request (connect,
-write, read, pool wait), redirects followed (httpx drops ``Authorization`` when a redirect
-leaves the origin).
+write, read, pool wait). Redirects: :func:`send` follows at most 5, and only within the origin
+(scheme, host and port) of the first request — GitHub redirects a renamed repository within its
+API. A redirect anywhere else is never followed (it could point the server, its token or an
+OAuth client secret at any address) and is :class:`SCMRequestFailedError`. httpx's own INFO
+line per request (the full URL with its query string) is silenced: its logger is set to
+WARNING.
 
 Errors. :func:`send` performs one request and turns failures into the errors of
 ``scm/base.py``:
@@ -20,6 +24,7 @@ Errors. :func:`send` performs one request and turns failures into the errors of
 - 401 → :class:`SCMAuthRequiredError`; other 403 → :class:`SCMPermissionDeniedError`;
 - 404, 410 → :class:`SCMNotFoundError`; 400, 422 → :class:`SCMBadRequestError`; other 4xx →
   :class:`SCMRequestFailedError`;
+- a redirect out of the origin, or more than 5 → :class:`SCMRequestFailedError`;
 - 5xx (and anything else), timeouts and transport errors → :class:`SCMUnavailableError`, with
   ``retry-after`` seconds when given.
 
@@ -56,6 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "MAX_REDIRECTS",
     "SCMConfig",
     "api_base_url",
     "field_of",
@@ -70,6 +76,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_S = 10.0
+MAX_REDIRECTS = 5
 _USER_AGENT = "runnerkit-scm"
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
 _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
@@ -155,13 +162,15 @@ def make_client(config: SCMConfig | None = None) -> httpx.Client:
         An ``httpx.Client`` with the timeout on every phase and a bounded pool.
     """
     config = config or SCMConfig()
+    # httpx logs every request's full URL (query string included) at INFO; ours log less.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return httpx.Client(
         timeout=httpx.Timeout(config.timeout_s),
         limits=httpx.Limits(
             max_connections=config.max_connections,
             max_keepalive_connections=config.max_connections,
         ),
-        follow_redirects=True,
+        follow_redirects=False,  # send() follows them within the origin only
         headers={"User-Agent": _USER_AGENT},
     )
 
@@ -246,6 +255,7 @@ def send(
     path = httpx.URL(url).path
     try:
         response = client.request(method, url, params=params, data=data, headers=all_headers)
+        response = _follow_within_origin(client, response)
     except httpx.TimeoutException:
         _log.warning("SCM %s %s %s timed out", method, host, path)
         raise SCMUnavailableError(host, "the request timed out") from None
@@ -256,6 +266,12 @@ def send(
     _log.debug("SCM %s %s %s -> %d", method, host, path, status)
     if status in expect:
         return response
+    if response.has_redirect_location:
+        _log.warning("SCM %s %s %s redirect not followed (HTTP %d)", method, host, path, status)
+        raise SCMRequestFailedError(
+            f"{host} redirected the request for {what} elsewhere; "
+            "redirects are followed only within the same address"
+        )
     if _is_rate_limit(response):
         now = clock() if clock else datetime.now(UTC)
         raise SCMRateLimitedError(host, _reset_at(response, now))
@@ -272,6 +288,25 @@ def send(
     retry = _seconds(response.headers.get("retry-after"))
     _log.warning("SCM %s %s %s answered HTTP %d", method, host, path, status)
     raise SCMUnavailableError(host, f"HTTP {status} for {what}", retry)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def _follow_within_origin(client: httpx.Client, response: httpx.Response) -> httpx.Response:
+    """Follow up to :data:`MAX_REDIRECTS` redirects that stay in the first request's origin.
+
+    Returns the first response that is not such a redirect: the final answer, a redirect
+    elsewhere, or the last redirect when there were too many (the caller refuses both).
+    """
+    origin = _origin(response.request.url)
+    for _ in range(MAX_REDIRECTS):
+        target = response.next_request
+        if target is None or _origin(target.url) != origin:
+            return response
+        response = client.send(target)
+    return response
 
 
 def json_object(response: httpx.Response, host: str) -> dict[str, object]:
