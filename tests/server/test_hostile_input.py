@@ -193,3 +193,51 @@ def test_enum_errors_never_leak_internal_text(sqlite_server: httpx.Client):
         assert "<method" not in message
         assert "_ByNameMap" not in message
         assert "exception set" not in message
+
+
+# --- found by the fuzzer ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "expected"),
+    [
+        ("authorization", b"Bearer \xff\xfe", (401, "unauthenticated")),
+        ("connect-timeout-ms", b"1\xb5", (400, "invalid_argument")),
+    ],
+)
+def test_header_values_that_are_not_utf8_get_a_clean_answer(
+    sqlite_server: httpx.Client,
+    caplog: pytest.LogCaptureFixture,
+    header: str,
+    value: bytes,
+    expected: tuple[int, str],
+):
+    caplog.set_level(logging.WARNING)
+    response = sqlite_server.post(
+        LIST,
+        content=b"{}",
+        headers=[(b"content-type", b"application/json"), (header.encode(), value)],
+    )
+    assert (response.status_code, response.json()["code"]) == expected
+    odd_type = sqlite_server.post(LIST, content=b"{}", headers=[(b"content-type", b"\xf5x")])
+    assert odd_type.status_code == 415
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_grpc_web_compressed_frame_without_encoding_is_invalid_argument(
+    sqlite_server: httpx.Client,
+):
+    response = sqlite_server.post(
+        LIST,
+        content=b"\x01\x00\x00\x00\x00",
+        headers={"content-type": "application/grpc-web+proto"},
+    )
+    assert response.status_code == 200
+    assert response.headers["grpc-status"] == "3"
+    assert "grpc-encoding" in response.headers["grpc-message"]
+    fine = sqlite_server.post(
+        LIST,
+        content=b"\x00\x00\x00\x00\x00",
+        headers={"content-type": "application/grpc-web+proto"},
+    )
+    assert fine.content.endswith(b"grpc-status: 0\r\n")

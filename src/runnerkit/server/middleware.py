@@ -5,8 +5,12 @@
 - request bodies over 4 MiB (by ``Content-Length``) → ``resource_exhausted`` without parsing
   them (drained up to 64 MiB so that the client reads the answer; the service apps also stop
   reading a streamed body at 4 MiB, and inflating a gzip body past 4 MiB);
+- header values that are not UTF-8 are passed on re-encoded (``http_input.utf8_header_values``);
+- binary gRPC-Web requests are read whole first: a frame flagged compressed without a
+  ``grpc-encoding`` is ``invalid_argument`` (connectrpc would answer INTERNAL);
 - for JSON calls of RPCs with a ``pagination`` field, ``token`` and ``pageSize`` in the URL
-  query string override the body's ``pagination`` (the reference's SDK sends them there);
+  query string override the body's ``pagination`` (the reference's SDK sends them there;
+  ``pageSize`` parsed strictly by ``http_input.parse_page_size``);
 - error responses whose code will not succeed on a retry (all but ``unavailable``,
   ``resource_exhausted``, ``deadline_exceeded``, ``aborted``) get ``x-should-retry: false``.
 
@@ -23,14 +27,18 @@ import logging
 import time
 import zlib
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from connectrpc.code import Code
 
 from runnerkit.server.asgi import read_body, send_json
 from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.errors import RETRYABLE_CODES
-from runnerkit.server.query_params import parse_page_size
+from runnerkit.server.http_input import (
+    compressed_frame_without_encoding,
+    parse_page_size,
+    utf8_header_values,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -87,6 +95,9 @@ class CompatibilityMiddleware:
             await self._app(scope, receive, send)
             return
         send = _RetryHeaderSender(send)
+        headers = utf8_header_values(scope.get("headers", ()))
+        if headers is not None:
+            scope = {**scope, "headers": headers}  # connectrpc reads values as UTF-8
         length = _header(scope, b"content-length")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             if int(length) <= _DRAIN_LIMIT_BYTES:
@@ -94,6 +105,10 @@ class CompatibilityMiddleware:
             await send_json(
                 send, 429, _error(Code.RESOURCE_EXHAUSTED, "request body larger than 4 MiB"), []
             )
+            return
+        content_type = _header(scope, b"content-type")
+        if content_type.lower().startswith("application/grpc-web") and "text" not in content_type:
+            await self._grpc_web(scope, receive, send, content_type)
             return
         if (
             scope["method"] == "POST"
@@ -105,6 +120,23 @@ class CompatibilityMiddleware:
                 await self._override_pagination(scope, receive, send, query)
                 return
         await self._app(scope, receive, send)
+
+    async def _grpc_web(
+        self, scope: Scope, receive: Receive, send: Send, content_type: str
+    ) -> None:
+        """Refuse compressed frames without ``grpc-encoding`` (connectrpc: INTERNAL)."""
+        body = await read_body(receive, MAX_BODY_BYTES)
+        if body is None:
+            await send_json(
+                send, 429, _error(Code.RESOURCE_EXHAUSTED, "request body larger than 4 MiB"), []
+            )
+            return
+        encoding = _header(scope, b"grpc-encoding")
+        if compressed_frame_without_encoding(content_type, encoding, body):
+            message = "compressed message without grpc-encoding"
+            await _send_grpc_web_status(send, content_type, Code.INVALID_ARGUMENT, message)
+            return
+        await self._app(scope, _replay(body, receive), send)
 
     async def _override_pagination(
         self, scope: Scope, receive: Receive, send: Send, query: dict[str, list[str]]
@@ -158,16 +190,41 @@ class CompatibilityMiddleware:
                 )
                 return
         headers.append((b"content-length", str(len(body)).encode()))
-        replayed = False
+        await self._app({**scope, "headers": headers}, _replay(body, receive), send)
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self._app({**scope, "headers": headers}, replay, send)
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that yields ``body`` whole once, then defers to ``receive``."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+_GRPC_STATUS = {Code.INVALID_ARGUMENT: b"3"}
+
+
+async def _send_grpc_web_status(send: Send, content_type: str, code: Code, message: str) -> None:
+    """A trailers-only gRPC-Web answer: HTTP 200, status and message in the headers."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", content_type.encode("latin-1")),
+                (b"grpc-status", _GRPC_STATUS[code]),
+                (b"grpc-message", quote(message).encode()),
+                (b"content-length", b"0"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class _RetryHeaderSender:

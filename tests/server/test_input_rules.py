@@ -1,4 +1,5 @@
-"""The input rules without HTTP: query-string page sizes, NUL, unpaired surrogates, echoing."""
+"""The input rules without HTTP: query-string page sizes, header values, gRPC-Web frames, NUL,
+unpaired surrogates, echoing input."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import pytest
 from google.protobuf import struct_pb2
 
 from runnerkit.server.domain.errors import InvalidArgumentError
-from runnerkit.server.query_params import parse_page_size
+from runnerkit.server.http_input import (
+    compressed_frame_without_encoding,
+    parse_page_size,
+    utf8_header_values,
+)
 from runnerkit.server.text_rules import nul_field, printable, surrogate_path
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
 from runnerkit_proto.gitpod.v1 import runner_pb2
@@ -98,3 +103,35 @@ def test_nul_field_in_maps() -> None:
     keyed.update({"a\x00": 1})
     assert nul_field(keyed) == 'fields["a\\u0000"]'
     assert nul_field(struct_pb2.Struct(fields={"k": struct_pb2.Value(number_value=1)})) is None
+
+
+def test_header_values_become_utf8_only_when_needed() -> None:
+    plain = [(b"authorization", b"Bearer rk_abc"), (b"x", "é".encode())]
+    assert utf8_header_values(plain) is None
+    assert utf8_header_values([(b"x", "é".encode()), (b"a", b"Bearer \xff")]) == [
+        (b"x", "é".encode()),
+        (b"a", "Bearer ÿ".encode()),
+    ]
+
+
+def _frame(flag: int, payload: bytes) -> bytes:
+    return bytes([flag]) + len(payload).to_bytes(4, "big") + payload
+
+
+@pytest.mark.parametrize(
+    ("content_type", "encoding", "body", "refused"),
+    [
+        ("application/grpc-web", "", _frame(1, b"x"), True),
+        ("application/grpc-web+proto", "identity", _frame(0, b"ab") + _frame(1, b""), True),
+        ("application/grpc-web+json; charset=utf-8", "", _frame(0x81, b""), True),
+        ("application/grpc-web", "gzip", _frame(1, b"x"), False),
+        ("application/grpc-web", "", _frame(0, b"x") + _frame(0x80, b""), False),
+        ("application/grpc-web", "", b"\x01\x00", False),  # too short: connectrpc says so
+        ("application/grpc-web-text", "", _frame(1, b"x"), False),
+        ("application/proto", "", _frame(1, b"x"), False),
+    ],
+)
+def test_compressed_frame_without_encoding(
+    content_type: str, encoding: str, body: bytes, refused: bool
+) -> None:
+    assert compressed_frame_without_encoding(content_type, encoding, body) is refused

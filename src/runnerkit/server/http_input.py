@@ -1,0 +1,117 @@
+r"""What arrives in the URL and headers, parsed strictly before anything else reads it.
+
+Header values (:func:`utf8_header_values`). HTTP allows any byte from 0x80 up in a header
+value (ISO-8859-1 "obs-text"); connectrpc decodes values as UTF-8 and fails with an internal
+error on anything else. Values that are not valid UTF-8 are therefore read as ISO-8859-1 and
+passed on re-encoded as UTF-8: the same characters, which the layer reading the header then
+judges as usual (an ``Authorization`` of ``Bearer \xff`` is ``unauthenticated``, a content type
+of ``\xf5`` is HTTP 415).
+
+gRPC-Web frames (:func:`compressed_frame_without_encoding`). A frame flagged compressed in a
+request without a ``grpc-encoding`` makes connectrpc answer INTERNAL (as the gRPC spec words
+it); it is the client's error, so the middleware answers ``invalid_argument`` instead.
+
+Query-string pagination (:func:`parse_page_size`). The reference's SDK sends ``pageSize`` and ``token`` in the URL query string of JSON list calls,
+and they override the body's ``pagination`` (DESIGN.md). Values come straight from the URL, so
+they are parsed here strictly, before anything else sees them:
+
+- ``pageSize``: optional ``-``, then 1 to 10 ASCII digits, within the range of ``int32`` (the
+  field's type). Anything else — ``²`` and other Unicode digits, ``--1``, ``+1``, spaces, a
+  5,000-digit number — is ``invalid_argument`` naming ``pagination.page_size``. A negative
+  value is the list RPC's own business (it says ``must not be negative``).
+- ``token``: passed on as it is; the page-token check (``pagination.py``) judges it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from runnerkit.server.domain.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = [
+    "PAGE_SIZE_FIELD",
+    "compressed_frame_without_encoding",
+    "parse_page_size",
+    "utf8_header_values",
+]
+
+PAGE_SIZE_FIELD = "pagination.page_size"
+_INT32_MIN = -(2**31)
+_INT32_MAX = 2**31 - 1
+_DECIMAL = re.compile(r"-?[0-9]{1,10}")
+
+
+def parse_page_size(text: str) -> int:
+    """The ``pageSize`` query parameter as an ``int32``.
+
+    Args:
+        text: The parameter's value, already percent-decoded.
+
+    Returns:
+        The value.
+
+    Raises:
+        InvalidArgumentError: ``text`` is not a plain decimal integer within ``int32``.
+    """
+    if not _DECIMAL.fullmatch(text):
+        raise InvalidArgumentError(PAGE_SIZE_FIELD, "must be an integer")
+    value = int(text)
+    if not _INT32_MIN <= value <= _INT32_MAX:
+        raise InvalidArgumentError(PAGE_SIZE_FIELD, "must be a 32-bit integer")
+    return value
+
+
+def utf8_header_values(
+    headers: Iterable[tuple[bytes, bytes]],
+) -> list[tuple[bytes, bytes]] | None:
+    """The headers with every value valid UTF-8, or None when they are all valid already.
+
+    Args:
+        headers: An ASGI scope's ``headers``.
+
+    Returns:
+        None when no value needs changing (the common case: ASCII); else the list with each
+        value that is not UTF-8 read as ISO-8859-1 and re-encoded as UTF-8.
+    """
+    if all(bytes(value).isascii() for _, value in headers):
+        return None
+    fixed = []
+    changed = False
+    for name, value in headers:
+        raw = bytes(value)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raw = raw.decode("latin-1").encode("utf-8")
+            changed = True
+        fixed.append((name, raw))
+    return fixed if changed else None
+
+
+def compressed_frame_without_encoding(content_type: str, grpc_encoding: str, body: bytes) -> bool:
+    """Whether a binary gRPC-Web request has a frame flagged compressed but no compression.
+
+    Args:
+        content_type: The request's content type.
+        grpc_encoding: Its ``grpc-encoding`` header ("" when absent).
+        body: The whole request body.
+
+    Returns:
+        True for an ``application/grpc-web``/``grpc-web+…`` request without ``grpc-encoding``
+        (or ``identity``) holding a frame whose flags have the compressed bit set.
+    """
+    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if kind != "application/grpc-web" and not kind.startswith("application/grpc-web+"):
+        return False
+    if grpc_encoding.strip().lower() not in ("", "identity"):
+        return False
+    at = 0
+    while at + 5 <= len(body):
+        if body[at] & 0x01:
+            return True
+        at += 5 + int.from_bytes(body[at + 1 : at + 5], "big")
+    return False
