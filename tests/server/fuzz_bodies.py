@@ -101,7 +101,8 @@ SPECIAL_TEXT = [
     "true",
     "{}",
 ]
-TEXT = st.one_of(st.sampled_from(SPECIAL_TEXT), st.text(max_size=16))
+HOSTILE_TEXT = st.sampled_from(["\ud800", "a\x00b", "x\udfff", "\x00"])
+TEXT = st.one_of(st.sampled_from(SPECIAL_TEXT), HOSTILE_TEXT, st.text(max_size=16))
 SAFE_TEXT = TEXT.filter(lambda s: not any("\ud800" <= c <= "\udfff" for c in s))
 BIG_INTS = st.sampled_from(
     [0, -1, 1, 2**31 - 1, 2**31, -(2**31) - 1, 2**53 + 1, 2**63, 2**64, -(2**64)]
@@ -113,6 +114,7 @@ NUMBERS = st.one_of(
     st.sampled_from(["12", "-3", "1e3", "0x10", "", "Infinity"]),
 )
 WRONG = st.one_of(
+    HOSTILE_TEXT,
     st.none(),
     st.booleans(),
     NUMBERS,
