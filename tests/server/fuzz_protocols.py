@@ -13,7 +13,9 @@ protocol and never a server fault:
   or in a trailer frame at the end of well-formed frames; the status is a gRPC code other than
   UNKNOWN (2), INTERNAL (13), DATA_LOSS (15); ``grpc-message`` is valid percent-encoding.
 
-gRPC (HTTP/2) is one more mode once the server speaks it (see ``test_fuzz.py``).
+- gRPC (HTTP/2, sent frame by frame by ``fuzz_grpc.h2_call``): 200 with ``grpc-status`` in the
+  trailers (or trailers-only headers) after well-formed frames, judged as gRPC-Web; never a
+  reset stream.
 """
 
 from __future__ import annotations
@@ -23,20 +25,30 @@ import gzip
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 from urllib.parse import quote, unquote_to_bytes
 
 from hypothesis import strategies as st
 
 from tests.server.fuzz_bodies import RUNNER_ID, TEXT, json_body, proto_body
+from tests.server.fuzz_grpc import H2Answer, h2_call
 
 if TYPE_CHECKING:
     import httpx
 
     from tests.server.fuzz_bodies import RPC
 
+Answer: TypeAlias = "httpx.Response | H2Answer"
 ADMIN = b"<admin token>"  # replaced by the real admin token when sent
-MODES = ("connect-proto", "connect-json", "connect-get", "grpc-web", "grpc-web-text", "headers")
+MODES = (
+    "connect-proto",
+    "connect-json",
+    "connect-get",
+    "grpc-web",
+    "grpc-web-text",
+    "grpc",
+    "headers",
+)
 
 CONNECT_STATUS = {
     "canceled": 499,
@@ -70,12 +82,14 @@ class Request:
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     body: bytes = b""
 
-    def send(self, client: httpx.Client, admin_token: str, runner_id: str) -> httpx.Response:
+    def send(self, client: httpx.Client, admin_token: str, runner_id: str) -> Answer:
         """Send it with ``client`` (base URL set), the admin token in place of ``ADMIN`` and
         an existing runner's id in place of ``RUNNER_ID`` (same length: framing holds)."""
         headers = [(k, v.replace(ADMIN, admin_token.encode())) for k, v in self.headers]
         url = self.rpc.path + (f"?{self.query}" if self.query else "")
         body = self.body.replace(RUNNER_ID.encode(), runner_id.encode())
+        if self.protocol == "grpc":
+            return h2_call(str(client.base_url), url, headers, body)
         return client.request(self.method, url, content=body, headers=headers)
 
 
@@ -200,7 +214,9 @@ def _connect_get(draw: st.DrawFn, rpc: RPC) -> Request:
 
 
 @st.composite
-def _grpc_web(draw: st.DrawFn, rpc: RPC, text: bool) -> Request:
+def _enveloped(draw: st.DrawFn, rpc: RPC, protocol: str) -> Request:
+    """gRPC-Web (binary or text framing) or gRPC: enveloped messages, status in trailers."""
+    text = protocol == "grpc-web-text"
     codec = "proto" if text else draw(st.sampled_from(["proto", "proto", "json"]))
     payload = draw(proto_body(rpc) if codec == "proto" else json_body(rpc))
     encoding = draw(st.sampled_from([None, None, b"identity", b"gzip", b"br", b"junk"]))
@@ -218,16 +234,14 @@ def _grpc_web(draw: st.DrawFn, rpc: RPC, text: bool) -> Request:
         body = base64.b64encode(body)
         if _rarely(draw, 6):
             body = draw(st.sampled_from([body.rstrip(b"="), body + b"!", b"%%%", body[:-1]]))
+    base = b"application/grpc" if protocol == "grpc" else b"application/grpc-web"
     if text:
-        content_type = draw(
-            st.sampled_from([b"application/grpc-web-text", b"application/grpc-web-text+proto"])
-        )
+        text_types = [b"application/grpc-web-text", b"application/grpc-web-text+proto"]
+        content_type = draw(st.sampled_from(text_types))
     elif codec == "json":
-        content_type = b"application/grpc-web+json"
+        content_type = base + b"+json"
     else:
-        content_type = draw(
-            st.sampled_from([b"application/grpc-web", b"application/grpc-web+proto"])
-        )
+        content_type = draw(st.sampled_from([base, base + b"+proto"]))
     headers = [(b"content-type", content_type), *draw(_common_headers())]
     if encoding is not None:
         headers.append((b"grpc-encoding", encoding))
@@ -236,7 +250,8 @@ def _grpc_web(draw: st.DrawFn, rpc: RPC, text: bool) -> Request:
         headers.append((b"grpc-timeout", draw(st.sampled_from(timeout))))
     if _rarely(draw, 5):
         headers.append((b"grpc-accept-encoding", draw(st.sampled_from([b"gzip", b"junk", b""]))))
-    protocol = "grpc-web-text" if text else "grpc-web"
+    if protocol == "grpc" and not _rarely(draw, 8):
+        headers.append((b"te", b"trailers"))
     return Request(rpc, protocol, codec, "POST", "", headers, body)
 
 
@@ -298,8 +313,8 @@ def request(mode: str, rpc: RPC) -> st.SearchStrategy[Request]:
         return _connect_post(rpc, mode.removeprefix("connect-"))
     if mode == "connect-get":
         return _connect_get(rpc)
-    if mode in ("grpc-web", "grpc-web-text"):
-        return _grpc_web(rpc, mode == "grpc-web-text")
+    if mode in ("grpc-web", "grpc-web-text", "grpc"):
+        return _enveloped(rpc, mode)
     if mode == "headers":
         return _headers_mode(rpc)
     msg = f"unknown mode {mode}"
@@ -309,8 +324,11 @@ def request(mode: str, rpc: RPC) -> st.SearchStrategy[Request]:
 # --- checks ------------------------------------------------------------------------------------
 
 
-def check(req: Request, response: httpx.Response) -> None:
+def check(req: Request, response: Answer) -> None:
     """Assert ``response`` is a well-formed answer to ``req`` and no server fault."""
+    if isinstance(response, H2Answer):
+        _check_grpc(req, response)
+        return
     status = response.status_code
     assert status != 500, f"HTTP 500: {response.content[:300]!r}"
     content_type = response.headers.get("content-type", "")
@@ -387,6 +405,27 @@ def _check_grpc_web(req: Request, response: httpx.Response) -> None:
             assert flag in (0, 1), flag
             if req.codec == "proto":
                 req.rpc.response.FromString(gzip.decompress(payload) if flag else payload)
+    _check_grpc_status(trailers)
+
+
+def _check_grpc(req: Request, answer: H2Answer) -> None:
+    assert not answer.reset, "the server reset the stream"
+    assert answer.status_code != 500, answer
+    if answer.status_code in (405, 415):
+        return  # before any protocol applies (an unknown content type)
+    assert answer.status_code == 200, answer
+    trailers = answer.trailers or answer.headers  # trailers-only: the status is in the headers
+    frames = _frames(answer.content)
+    if not answer.trailers:
+        assert not frames, frames
+    for flag, payload in frames:
+        assert flag in (0, 1), flag
+        if req.codec == "proto":
+            req.rpc.response.FromString(gzip.decompress(payload) if flag else payload)
+    _check_grpc_status(trailers)
+
+
+def _check_grpc_status(trailers: dict[str, str]) -> None:
     code = trailers.get("grpc-status", "")
     assert code.isdigit(), trailers
     assert 0 <= int(code) <= 16, trailers

@@ -1,22 +1,19 @@
 """Fuzz every RPC of both services in every protocol the server speaks (issue 11).
 
-The real app runs on a real loopback socket (uvicorn, as ``runnerkit serve`` runs it) on a fresh
-SQLite store holding one runner; requests carry the admin token (mostly) so that bodies reach
-parsing, the interceptors and the services, and id fields often name that runner. For each RPC and each protocol mode of ``fuzz_protocols.py``
-(Connect proto, Connect JSON, Connect GET, gRPC-Web binary and text framing, and a mode for
-malformed headers: content type, content encoding incl. bad gzip, timeouts, authorization,
-protocol version), hypothesis draws hostile requests — malformed and schema-shaped bodies,
-malformed query strings. Asserted for each: no HTTP 500, no ``internal``/``unknown`` code, an
-answer well formed for its protocol (``fuzz_protocols.check``), and no error or traceback in
-the server's log.
+The real app runs on a real loopback socket (uvicorn + zttp as ``runnerkit serve`` runs it:
+HTTP/1.1 and h2c on one port) on a fresh SQLite store holding one runner; requests carry the
+admin token (mostly) so that bodies reach parsing, the interceptors and the services, and id
+fields often name that runner. For each RPC and each protocol mode of ``fuzz_protocols.py``
+(Connect proto, Connect JSON, Connect GET, gRPC-Web binary and text framing, gRPC over
+HTTP/2, and a mode for malformed headers: content type, content encoding incl. bad gzip,
+timeouts, authorization, protocol version), hypothesis draws hostile requests — malformed and
+schema-shaped bodies, malformed frames, malformed query strings. Asserted for each: no HTTP
+500, no ``internal``/``unknown`` code, no internal text in error messages, an answer well formed
+for its protocol (``fuzz_protocols.check``), and no error or traceback in the server's log.
 
 The run is deterministic (fixed seed, no example database) and bounded:
 ``RUNNERKIT_FUZZ_EXAMPLES`` examples per RPC and mode (default 4; e.g. 200 for a long run:
 ``RUNNERKIT_FUZZ_EXAMPLES=200 .venv/bin/pytest tests/server/test_fuzz.py``).
-
-gRPC over HTTP/2 is not a mode yet: the server is served by uvicorn over HTTP/1.1 only. When
-it speaks h2c, add a ``grpc`` mode to ``fuzz_protocols.MODES`` (framing as gRPC-Web binary,
-status in the HTTP/2 trailers).
 """
 
 from __future__ import annotations

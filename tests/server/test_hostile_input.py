@@ -12,6 +12,7 @@ import contextlib
 import logging
 import uuid
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -21,9 +22,10 @@ from runnerkit.server.app import create_app
 from runnerkit.server.bootstrap import bootstrap_admin, build_services
 from runnerkit.server.crypto import MasterKey
 from runnerkit.server.storage import open_store
+from runnerkit.testing.serving import serve_in_thread
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
 from runnerkit_proto.gitpod.v1 import runner_pb2
-from runnerkit.testing.serving import serve_in_thread
+from tests.server.fuzz_grpc import h2_call
 from tests.support.server import running_server
 
 if TYPE_CHECKING:
@@ -106,16 +108,13 @@ def test_bad_page_size_in_query_is_invalid_argument(sqlite_server: httpx.Client,
 
 def test_good_page_size_in_query_still_overrides_the_body(sqlite_server: httpx.Client):
     for i in range(3):
-        _json(sqlite_server, CREATE, f'{{"name":"q{i}","provider":"RUNNER_PROVIDER_GCP"}}')
+        _json(sqlite_server, CREATE, f'{{"name":"query-{i}","provider":"RUNNER_PROVIDER_GCP"}}')
     response = _json(sqlite_server, f"{LIST}?pageSize=2", b'{"pagination":{"pageSize":50}}')
     assert response.status_code == 200
     assert len(response.json()["runners"]) == 2
-    negative = _json(sqlite_server, f"{LIST}?pageSize=-1", b"{}")
-    assert _error(negative) == (
-        400,
-        "invalid_argument",
-        "pagination.page_size: must not be negative",
-    )
+    status, code, message = _error(_json(sqlite_server, f"{LIST}?pageSize=-1", b"{}"))
+    assert (status, code) == (400, "invalid_argument")
+    assert message.startswith("pagination.page_size: must be greater than or equal to 0")
 
 
 @pytest.mark.parametrize("query", ["?pageSize=5", "?token=abc", ""])
@@ -241,3 +240,36 @@ def test_grpc_web_compressed_frame_without_encoding_is_invalid_argument(
         headers={"content-type": "application/grpc-web+proto"},
     )
     assert fine.content.endswith(b"grpc-status: 0\r\n")
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "message"),
+    [
+        ([], b"\x00\x00\x00\x00\x00", "gRPC requests must carry te: trailers"),
+        (
+            [(b"te", b"trailers")],
+            b"\x01\x00\x00\x00\x00",
+            "compressed message without grpc-encoding",
+        ),
+    ],
+)
+def test_grpc_requests_the_server_could_not_answer_get_a_status(
+    sqlite_server: httpx.Client, headers: list[tuple[bytes, bytes]], body: bytes, message: str
+):
+    token = sqlite_server.headers["authorization"].encode()
+    answer = h2_call(
+        str(sqlite_server.base_url),
+        LIST,
+        [(b"content-type", b"application/grpc"), (b"authorization", token), *headers],
+        body,
+    )
+    assert answer.status_code == 200
+    assert answer.headers["grpc-status"] == "3"
+    assert unquote(answer.headers["grpc-message"]) == message
+    fine = h2_call(
+        str(sqlite_server.base_url),
+        LIST,
+        [(b"content-type", b"application/grpc"), (b"authorization", token), (b"te", b"trailers")],
+        b"\x00\x00\x00\x00\x00",
+    )
+    assert fine.trailers["grpc-status"] == "0"

@@ -11,6 +11,8 @@ from google.protobuf import struct_pb2
 from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.http_input import (
     compressed_frame_without_encoding,
+    grpc_without_trailers,
+    is_binary_grpc,
     parse_page_size,
     utf8_header_values,
 )
@@ -135,3 +137,19 @@ def test_compressed_frame_without_encoding(
     content_type: str, encoding: str, body: bytes, refused: bool
 ) -> None:
     assert compressed_frame_without_encoding(content_type, encoding, body) is refused
+
+
+@pytest.mark.parametrize(
+    ("content_type", "te", "refused"),
+    [
+        ("application/grpc", "", True),
+        ("application/grpc+proto", "gzip", True),
+        ("application/grpc+json", "trailers", False),
+        ("application/grpc", "gzip, Trailers", False),
+        ("application/grpc-web", "", False),
+        ("application/json", "", False),
+    ],
+)
+def test_grpc_without_trailers(content_type: str, te: str, refused: bool) -> None:
+    assert grpc_without_trailers(content_type, te) is refused
+    assert is_binary_grpc(content_type) is content_type.startswith("application/grpc")

@@ -7,9 +7,13 @@ passed on re-encoded as UTF-8: the same characters, which the layer reading the 
 judges as usual (an ``Authorization`` of ``Bearer \xff`` is ``unauthenticated``, a content type
 of ``\xf5`` is HTTP 415).
 
-gRPC-Web frames (:func:`compressed_frame_without_encoding`). A frame flagged compressed in a
-request without a ``grpc-encoding`` makes connectrpc answer INTERNAL (as the gRPC spec words
-it); it is the client's error, so the middleware answers ``invalid_argument`` instead.
+gRPC without ``te: trailers`` (:func:`grpc_without_trailers`). The gRPC spec requires the
+header; without it the HTTP/2 server sends no trailers, so the status of any answer would be
+lost. Such a request gets a trailers-only ``invalid_argument`` (the status in the headers).
+
+gRPC and gRPC-Web frames (:func:`compressed_frame_without_encoding`). A frame flagged
+compressed in a request without a ``grpc-encoding`` makes connectrpc answer INTERNAL (as the
+gRPC spec words it); it is the client's error, so the middleware answers ``invalid_argument``.
 
 Query-string pagination (:func:`parse_page_size`). The reference's SDK sends ``pageSize`` and ``token`` in the URL query string of JSON list calls,
 and they override the body's ``pagination`` (DESIGN.md). Values come straight from the URL, so
@@ -18,7 +22,7 @@ they are parsed here strictly, before anything else sees them:
 - ``pageSize``: optional ``-``, then 1 to 10 ASCII digits, within the range of ``int32`` (the
   field's type). Anything else — ``²`` and other Unicode digits, ``--1``, ``+1``, spaces, a
   5,000-digit number — is ``invalid_argument`` naming ``pagination.page_size``. A negative
-  value is the list RPC's own business (it says ``must not be negative``).
+  or too large value is the schema's business (its request rules say so).
 - ``token``: passed on as it is; the page-token check (``pagination.py``) judges it.
 """
 
@@ -35,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = [
     "PAGE_SIZE_FIELD",
     "compressed_frame_without_encoding",
+    "grpc_without_trailers",
+    "is_binary_grpc",
     "parse_page_size",
     "utf8_header_values",
 ]
@@ -92,8 +98,33 @@ def utf8_header_values(
     return fixed if changed else None
 
 
+def is_binary_grpc(content_type: str) -> bool:
+    """Whether a content type is gRPC or binary gRPC-Web (``application/grpc[-web][+codec]``)."""
+    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+    for base in ("application/grpc", "application/grpc-web"):
+        if kind == base or kind.startswith(base + "+"):
+            return True
+    return False
+
+
+def grpc_without_trailers(content_type: str, te: str) -> bool:
+    """Whether a gRPC (not gRPC-Web) request lacks the ``te: trailers`` header it must send.
+
+    Args:
+        content_type: The request's content type.
+        te: Its ``te`` header ("" when absent).
+
+    Returns:
+        True for ``application/grpc[+codec]`` without ``trailers`` in ``te``.
+    """
+    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if kind != "application/grpc" and not kind.startswith("application/grpc+"):
+        return False
+    return "trailers" not in (part.strip().lower() for part in te.split(","))
+
+
 def compressed_frame_without_encoding(content_type: str, grpc_encoding: str, body: bytes) -> bool:
-    """Whether a binary gRPC-Web request has a frame flagged compressed but no compression.
+    """Whether a gRPC or binary gRPC-Web request has a frame flagged compressed but no encoding.
 
     Args:
         content_type: The request's content type.
@@ -101,11 +132,10 @@ def compressed_frame_without_encoding(content_type: str, grpc_encoding: str, bod
         body: The whole request body.
 
     Returns:
-        True for an ``application/grpc-web``/``grpc-web+…`` request without ``grpc-encoding``
-        (or ``identity``) holding a frame whose flags have the compressed bit set.
+        True for an ``application/grpc[-web][+…]`` request without ``grpc-encoding`` (or
+        ``identity``) holding a frame whose flags have the compressed bit set.
     """
-    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
-    if kind != "application/grpc-web" and not kind.startswith("application/grpc-web+"):
+    if not is_binary_grpc(content_type):
         return False
     if grpc_encoding.strip().lower() not in ("", "identity"):
         return False

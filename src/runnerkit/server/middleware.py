@@ -6,8 +6,9 @@
   them (drained up to 64 MiB so that the client reads the answer; the service apps also stop
   reading a streamed body at 4 MiB, and inflating a gzip body past 4 MiB);
 - header values that are not UTF-8 are passed on re-encoded (``http_input.utf8_header_values``);
-- binary gRPC-Web requests are read whole first: a frame flagged compressed without a
-  ``grpc-encoding`` is ``invalid_argument`` (connectrpc would answer INTERNAL);
+- gRPC and binary gRPC-Web requests of the gitpod.v1 services are read whole first: gRPC
+  without ``te: trailers`` (no status could reach the client) and a frame flagged compressed
+  without a ``grpc-encoding`` (connectrpc: INTERNAL) are ``invalid_argument``;
 - for JSON calls of RPCs with a ``pagination`` field, ``token`` and ``pageSize`` in the URL
   query string override the body's ``pagination`` (the reference's SDK sends them there;
   ``pageSize`` parsed strictly by ``http_input.parse_page_size``);
@@ -36,6 +37,8 @@ from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.errors import RETRYABLE_CODES
 from runnerkit.server.http_input import (
     compressed_frame_without_encoding,
+    grpc_without_trailers,
+    is_binary_grpc,
     parse_page_size,
     utf8_header_values,
 )
@@ -50,6 +53,9 @@ _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _RETRYABLE_STATUSES = frozenset({429, 503, 504})
 _RETRYABLE_NAMES = frozenset(code.value for code in RETRYABLE_CODES)
 _access_log = logging.getLogger("runnerkit.server.access")
+# gitpod.v1's RPCs are all unary: their gRPC bodies may be read whole before the app runs (not
+# so gRPC reflection's streams).
+_UNARY_SERVICES = "/gitpod.v1."
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -107,8 +113,8 @@ class CompatibilityMiddleware:
             )
             return
         content_type = _header(scope, b"content-type")
-        if content_type.lower().startswith("application/grpc-web") and "text" not in content_type:
-            await self._grpc_web(scope, receive, send, content_type)
+        if is_binary_grpc(content_type) and scope["path"].startswith(_UNARY_SERVICES):
+            await self._grpc(scope, receive, send, content_type)
             return
         if (
             scope["method"] == "POST"
@@ -121,20 +127,22 @@ class CompatibilityMiddleware:
                 return
         await self._app(scope, receive, send)
 
-    async def _grpc_web(
-        self, scope: Scope, receive: Receive, send: Send, content_type: str
-    ) -> None:
-        """Refuse compressed frames without ``grpc-encoding`` (connectrpc: INTERNAL)."""
+    async def _grpc(self, scope: Scope, receive: Receive, send: Send, content_type: str) -> None:
+        """Refuse gRPC without ``te: trailers`` and compressed frames without ``grpc-encoding``."""
         body = await read_body(receive, MAX_BODY_BYTES)
         if body is None:
             await send_json(
                 send, 429, _error(Code.RESOURCE_EXHAUSTED, "request body larger than 4 MiB"), []
             )
             return
+        if grpc_without_trailers(content_type, _header(scope, b"te")):
+            message = "gRPC requests must carry te: trailers"
+            await _send_grpc_status(send, content_type, Code.INVALID_ARGUMENT, message)
+            return
         encoding = _header(scope, b"grpc-encoding")
         if compressed_frame_without_encoding(content_type, encoding, body):
             message = "compressed message without grpc-encoding"
-            await _send_grpc_web_status(send, content_type, Code.INVALID_ARGUMENT, message)
+            await _send_grpc_status(send, content_type, Code.INVALID_ARGUMENT, message)
             return
         await self._app(scope, _replay(body, receive), send)
 
@@ -210,8 +218,8 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 _GRPC_STATUS = {Code.INVALID_ARGUMENT: b"3"}
 
 
-async def _send_grpc_web_status(send: Send, content_type: str, code: Code, message: str) -> None:
-    """A trailers-only gRPC-Web answer: HTTP 200, status and message in the headers."""
+async def _send_grpc_status(send: Send, content_type: str, code: Code, message: str) -> None:
+    """A trailers-only gRPC or gRPC-Web answer: HTTP 200, status and message in the headers."""
     await send(
         {
             "type": "http.response.start",
