@@ -58,7 +58,7 @@ class Redirecting:
 @contextlib.contextmanager
 def _serve() -> Iterator[Redirecting]:
     app = Redirecting()
-    with serve_in_thread(app) as url:  # type: ignore[arg-type]
+    with serve_in_thread(app) as url:
         app.base_url = url
         yield app
 
