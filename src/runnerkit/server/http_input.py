@@ -11,12 +11,13 @@ gRPC without ``te: trailers`` (:func:`grpc_without_trailers`). The gRPC spec req
 header; without it the HTTP/2 server sends no trailers, so the status of any answer would be
 lost. Such a request gets a trailers-only ``invalid_argument`` (the status in the headers).
 
-gRPC and gRPC-Web frames (:func:`compressed_frame_without_encoding`). A frame flagged
-compressed in a request without a ``grpc-encoding`` makes connectrpc answer INTERNAL (as the
-gRPC spec words it); it is the client's error, so the middleware answers ``invalid_argument``.
+gRPC and gRPC-Web frames (:class:`CompressedFrameScanner`). A frame flagged compressed in a
+request without a ``grpc-encoding`` makes connectrpc answer INTERNAL (as the gRPC spec words
+it); it is the client's error, so the middleware, watching the frames as the body streams in
+(authentication still answers before the body is read), answers ``invalid_argument``.
 
 Query-string pagination (:func:`parse_page_size`). The reference's SDK sends ``pageSize`` and ``token`` in the URL query string of JSON list calls,
-and they override the body's ``pagination`` (DESIGN.md). Values come straight from the URL, so
+and they override the body's ``pagination`` (docs/server.md). Values come straight from the URL, so
 they are parsed here strictly, before anything else sees them:
 
 - ``pageSize``: optional ``-``, then 1 to 10 ASCII digits, within the range of ``int32`` (the
@@ -38,9 +39,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PAGE_SIZE_FIELD",
+    "CompressedFrameScanner",
     "compressed_frame_without_encoding",
     "grpc_without_trailers",
     "is_binary_grpc",
+    "needs_frame_scan",
     "parse_page_size",
     "utf8_header_values",
 ]
@@ -123,25 +126,55 @@ def grpc_without_trailers(content_type: str, te: str) -> bool:
     return "trailers" not in (part.strip().lower() for part in te.split(","))
 
 
-def compressed_frame_without_encoding(content_type: str, grpc_encoding: str, body: bytes) -> bool:
-    """Whether a gRPC or binary gRPC-Web request has a frame flagged compressed but no encoding.
+def needs_frame_scan(content_type: str, grpc_encoding: str) -> bool:
+    """Whether a request's frames must be watched for a compressed flag (no encoding given).
 
     Args:
         content_type: The request's content type.
         grpc_encoding: Its ``grpc-encoding`` header ("" when absent).
-        body: The whole request body.
 
     Returns:
-        True for an ``application/grpc[-web][+…]`` request without ``grpc-encoding`` (or
-        ``identity``) holding a frame whose flags have the compressed bit set.
+        True for ``application/grpc[-web][+…]`` without ``grpc-encoding`` (or ``identity``).
     """
-    if not is_binary_grpc(content_type):
-        return False
-    if grpc_encoding.strip().lower() not in ("", "identity"):
-        return False
-    at = 0
-    while at + 5 <= len(body):
-        if body[at] & 0x01:
-            return True
-        at += 5 + int.from_bytes(body[at + 1 : at + 5], "big")
-    return False
+    return is_binary_grpc(content_type) and grpc_encoding.strip().lower() in ("", "identity")
+
+
+class CompressedFrameScanner:
+    """Follows gRPC frames through a body fed in chunks; notes a frame flagged compressed."""
+
+    def __init__(self) -> None:
+        self._header = bytearray()
+        self._skip = 0
+        self.found = False
+
+    def feed(self, chunk: bytes) -> bool:
+        """Scan the next chunk of the body; True once a compressed frame has been seen."""
+        at = 0
+        while at < len(chunk) and not self.found:
+            if self._skip:
+                step = min(self._skip, len(chunk) - at)
+                self._skip -= step
+                at += step
+                continue
+            take = min(5 - len(self._header), len(chunk) - at)
+            self._header += chunk[at : at + take]
+            at += take
+            if len(self._header) == 5:
+                self.found = bool(self._header[0] & 0x01)
+                self._skip = int.from_bytes(self._header[1:5], "big")
+                self._header.clear()
+        return self.found
+
+
+def compressed_frame_without_encoding(content_type: str, grpc_encoding: str, body: bytes) -> bool:
+    """Whether a gRPC or binary gRPC-Web body has a frame flagged compressed but no encoding.
+
+    Args:
+        content_type: The request's content type.
+        grpc_encoding: Its ``grpc-encoding`` header ("" when absent).
+        body: The request body (or its start).
+
+    Returns:
+        True when :func:`needs_frame_scan` and a :class:`CompressedFrameScanner` finds one.
+    """
+    return needs_frame_scan(content_type, grpc_encoding) and CompressedFrameScanner().feed(body)

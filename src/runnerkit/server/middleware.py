@@ -6,9 +6,10 @@
   them (drained up to 64 MiB so that the client reads the answer; the service apps also stop
   reading a streamed body at 4 MiB, and inflating a gzip body past 4 MiB);
 - header values that are not UTF-8 are passed on re-encoded (``http_input.utf8_header_values``);
-- gRPC and binary gRPC-Web requests of the gitpod.v1 services are read whole first: gRPC
-  without ``te: trailers`` (no status could reach the client) and a frame flagged compressed
-  without a ``grpc-encoding`` (connectrpc: INTERNAL) are ``invalid_argument``;
+- gRPC and binary gRPC-Web requests of the gitpod.v1 services: gRPC without ``te: trailers``
+  (no status could reach the client) and a frame flagged compressed without a
+  ``grpc-encoding`` (connectrpc: INTERNAL; watched as the body streams in) are
+  ``invalid_argument``;
 - for JSON calls of RPCs with a ``pagination`` field, ``token`` and ``pageSize`` in the URL
   query string override the body's ``pagination`` (the reference's SDK sends them there;
   ``pageSize`` parsed strictly by ``http_input.parse_page_size``);
@@ -36,9 +37,10 @@ from runnerkit.server.asgi import read_body, send_json
 from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.errors import RETRYABLE_CODES
 from runnerkit.server.http_input import (
-    compressed_frame_without_encoding,
+    CompressedFrameScanner,
     grpc_without_trailers,
     is_binary_grpc,
+    needs_frame_scan,
     parse_page_size,
     utf8_header_values,
 )
@@ -53,8 +55,7 @@ _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _RETRYABLE_STATUSES = frozenset({429, 503, 504})
 _RETRYABLE_NAMES = frozenset(code.value for code in RETRYABLE_CODES)
 _access_log = logging.getLogger("runnerkit.server.access")
-# gitpod.v1's RPCs are all unary: their gRPC bodies may be read whole before the app runs (not
-# so gRPC reflection's streams).
+# The gRPC checks apply to gitpod.v1's unary RPCs only (not to gRPC reflection's streams).
 _UNARY_SERVICES = "/gitpod.v1."
 
 
@@ -129,22 +130,15 @@ class CompatibilityMiddleware:
 
     async def _grpc(self, scope: Scope, receive: Receive, send: Send, content_type: str) -> None:
         """Refuse gRPC without ``te: trailers`` and compressed frames without ``grpc-encoding``."""
-        body = await read_body(receive, MAX_BODY_BYTES)
-        if body is None:
-            await send_json(
-                send, 429, _error(Code.RESOURCE_EXHAUSTED, "request body larger than 4 MiB"), []
-            )
-            return
         if grpc_without_trailers(content_type, _header(scope, b"te")):
             message = "gRPC requests must carry te: trailers"
             await _send_grpc_status(send, content_type, Code.INVALID_ARGUMENT, message)
             return
-        encoding = _header(scope, b"grpc-encoding")
-        if compressed_frame_without_encoding(content_type, encoding, body):
-            message = "compressed message without grpc-encoding"
-            await _send_grpc_status(send, content_type, Code.INVALID_ARGUMENT, message)
+        if not needs_frame_scan(content_type, _header(scope, b"grpc-encoding")):
+            await self._app(scope, receive, send)
             return
-        await self._app(scope, _replay(body, receive), send)
+        guard = _FrameGuard(receive, send, content_type)
+        await self._app(scope, guard.receive, guard.send)
 
     async def _override_pagination(
         self, scope: Scope, receive: Receive, send: Send, query: dict[str, list[str]]
@@ -216,6 +210,41 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 _GRPC_STATUS = {Code.INVALID_ARGUMENT: b"3"}
+
+
+class _FrameGuard:
+    """``receive``/``send`` for a gRPC app: answers a compressed frame without an encoding.
+
+    The body streams through a :class:`CompressedFrameScanner`; when it finds such a frame
+    before the app has answered, the guard answers ``invalid_argument`` itself, tells the app
+    the client is gone, and drops whatever the app sends after.
+    """
+
+    def __init__(self, receive: Receive, send: Send, content_type: str) -> None:
+        self._receive = receive
+        self._send = send
+        self._content_type = content_type
+        self._scanner = CompressedFrameScanner()
+        self._started = False
+        self._answered = False
+
+    async def receive(self) -> Message:
+        if self._answered:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        body = message.get("body", b"") if message["type"] == "http.request" else b""
+        if not self._started and self._scanner.feed(body):
+            self._answered = True
+            text = "compressed message without grpc-encoding"
+            await _send_grpc_status(self._send, self._content_type, Code.INVALID_ARGUMENT, text)
+            return {"type": "http.disconnect"}
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self._answered:
+            return
+        self._started = True
+        await self._send(message)
 
 
 async def _send_grpc_status(send: Send, content_type: str, code: Code, message: str) -> None:
