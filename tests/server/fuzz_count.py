@@ -15,6 +15,7 @@ import socket
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -22,9 +23,14 @@ from hypothesis import strategies as st
 
 from runnerkit.server.scm import SCMConfig
 from tests.server.fuzz_bodies import RPCS
-from tests.server.fuzz_protocols import MODES, check, request
+from tests.server.fuzz_protocols import MODES, Request, check, request
 from tests.server.test_fuzz import SEED
 from tests.support.server import running_server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tests.server.fuzz_protocols import Answer
 
 _NOISE = re.compile(r"0x[0-9a-f]{2}|position [\d-]+|\d{2}:\d{2}:\d{2}|port \d+")
 
@@ -38,6 +44,42 @@ class _Faults(logging.Handler):
         if record.levelno >= logging.ERROR or record.exc_info:
             exc = record.exc_info[1] if record.exc_info else None
             self.found.append(f"log: {record.getMessage()[:60]} {type(exc).__name__}: {exc}")
+
+
+def _run(
+    examples: int,
+    requests: st.SearchStrategy[Request],
+    mode: str,
+    *,
+    send: Callable[[Request], Answer],
+    faults: _Faults,
+    counts: dict[str, int],
+    reasons: collections.Counter[str],
+) -> None:
+    @seed(SEED)
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],
+    )
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        req = data.draw(requests)
+        counts["requests"] += 1
+        why: list[str] = []
+        try:
+            check(req, send(req))
+        except Exception as exc:  # noqa: BLE001 - counted, not raised
+            why.append(f"{type(exc).__name__}: {str(exc)[:160]}")
+        why += faults.found
+        faults.found.clear()
+        if why:
+            counts["failed"] += 1
+            reasons[f"{mode}: {_NOISE.sub('…', why[0])}"] += 1
+
+    run()
 
 
 def main(examples: int, modes: list[str]) -> int:
@@ -66,31 +108,15 @@ def main(examples: int, modes: list[str]) -> int:
         runner_id = created.json()["runner"]["runnerId"]
         for mode in modes:
             for rpc in RPCS:
-
-                @seed(SEED)
-                @settings(
-                    max_examples=examples,
-                    deadline=None,
-                    database=None,
-                    suppress_health_check=list(HealthCheck),
-                    phases=[Phase.explicit, Phase.generate],
+                _run(
+                    examples,
+                    request(mode, rpc),
+                    mode,
+                    send=lambda req: req.send(client, token, runner_id),
+                    faults=faults,
+                    counts=counts,
+                    reasons=reasons,
                 )
-                @given(data=st.data())
-                def run(data: st.DataObject, mode: str = mode, rpc: object = rpc) -> None:
-                    req = data.draw(request(mode, rpc))  # type: ignore[arg-type]
-                    counts["requests"] += 1
-                    why: list[str] = []
-                    try:
-                        check(req, req.send(client, token, runner_id))
-                    except Exception as exc:  # noqa: BLE001 - counted, not raised
-                        why.append(f"{type(exc).__name__}: {str(exc)[:160]}")
-                    why += faults.found
-                    faults.found.clear()
-                    if why:
-                        counts["failed"] += 1
-                        reasons[f"{mode}: {_NOISE.sub('…', why[0])}"] += 1
-
-                run()
     closed.close()
     print(f"{counts['failed']} of {counts['requests']} requests failed")
     for reason, n in reasons.most_common():
