@@ -18,6 +18,7 @@ from runnerkit.server.asgi import send_json
 from runnerkit.server.auth import AuthInterceptor, SubjectCache
 from runnerkit.server.codecs import server_codecs
 from runnerkit.server.errors import ErrorInterceptor
+from runnerkit.server.handlers.execution import Executor
 from runnerkit.server.handlers.runner_configuration_service import (
     RunnerConfigurationServiceHandler,
 )
@@ -136,16 +137,18 @@ def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> AS
     # Test servers: the hooks' clock, no subject cache (a reset must forget subjects at once).
     services = test_hooks.services if test_hooks else services
     first, after_auth = test_hooks.interceptors() if test_hooks else ((), ())
-    auth = AuthInterceptor(services.store, SubjectCache(ttl_s=0) if test_hooks else None)
+    executor = Executor.for_store(services.store)
+    cache = SubjectCache(ttl_s=0) if test_hooks else None
+    auth = AuthInterceptor(services.store, cache, executor=executor)
     interceptors = (*first, auth, *after_auth, RequestValidationInterceptor(), ErrorInterceptor())
     runner_app = runner_connect.RunnerServiceASGIApplication(
-        RunnerServiceHandler(services),
+        RunnerServiceHandler(services, executor),
         interceptors=interceptors,
         read_max_bytes=MAX_BODY_BYTES,
         codecs=server_codecs(),
     )
     config_app = runner_configuration_connect.RunnerConfigurationServiceASGIApplication(
-        RunnerConfigurationServiceHandler(services),
+        RunnerConfigurationServiceHandler(services, executor),
         interceptors=interceptors,
         read_max_bytes=MAX_BODY_BYTES,
         codecs=server_codecs(),

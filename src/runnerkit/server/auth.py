@@ -13,7 +13,6 @@ never cached, so a new token works at once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import time
@@ -24,6 +23,7 @@ from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 
 from runnerkit.server.crypto import hash_token
+from runnerkit.server.handlers.execution import Executor, Runs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -100,11 +100,16 @@ class AuthInterceptor:
     Args:
         store: Where tokens are looked up (by hash).
         cache: Recently seen tokens' subjects; a fresh ``SubjectCache`` by default.
+        executor: Runs the token look-up as a short read (on the event loop for SQLite, see
+            ``handlers/execution.py``); by default the policy for ``store``.
     """
 
-    def __init__(self, store: Store, cache: SubjectCache | None = None) -> None:
+    def __init__(
+        self, store: Store, cache: SubjectCache | None = None, *, executor: Executor | None = None
+    ) -> None:
         self._store = store
         self._cache = cache if cache is not None else SubjectCache()
+        self._lookup = (executor or Executor.for_store(store)).runner(Runs.READ)
 
     async def on_start(
         self, ctx: RequestContext[object, object]
@@ -116,7 +121,7 @@ class AuthInterceptor:
         token_hash = hash_token(token)
         subject = self._cache.get(token_hash)
         if subject is None:
-            subject = await asyncio.to_thread(self._store.subject_for_token, token_hash)
+            subject = await self._lookup(self._store.subject_for_token, token_hash)
             if subject is None:
                 raise ConnectError(Code.UNAUTHENTICATED, _UNAUTHENTICATED)
             self._cache.put(token_hash, subject)
