@@ -1,6 +1,6 @@
 """The reference server's ASGI application: both services, ``/healthz``, the middleware.
 
-Layers, outermost first: ``AccessLogMiddleware`` → ``CompatibilityMiddleware`` → the router,
+Layers, outermost first: ``CompatibilityMiddleware`` (contracts and access log) → the router,
 which sends ``/gitpod.v1.RunnerService/*`` and ``/gitpod.v1.RunnerConfigurationService/*`` to
 the generated Connect applications (interceptors: authentication first, then the schema's
 request rules, then error mapping), ``grpc.health.v1.Health`` and gRPC server reflection
@@ -24,7 +24,7 @@ from runnerkit.server.handlers.runner_configuration_service import (
 )
 from runnerkit.server.handlers.runner_service import RunnerServiceHandler
 from runnerkit.server.health import HEALTH_FILE, Readiness, health_app
-from runnerkit.server.middleware import MAX_BODY_BYTES, AccessLogMiddleware, CompatibilityMiddleware
+from runnerkit.server.middleware import MAX_BODY_BYTES, CompatibilityMiddleware
 from runnerkit.server.reflection import reflection_apps
 from runnerkit.server.request_validation import RequestValidationInterceptor
 from runnerkit.server.unimplemented import send_unimplemented
@@ -163,5 +163,5 @@ def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> AS
     )
     mounts["/grpc.health.v1.Health/"] = health_app(readiness, SERVICES)
     router = _Router(services, mounts, readiness)
-    app = AccessLogMiddleware(CompatibilityMiddleware(router, paginated_paths()))
+    app = CompatibilityMiddleware(router, paginated_paths())
     return test_hooks.wrap(app) if test_hooks else app

@@ -1,19 +1,23 @@
-"""ASGI middleware for the compatibility contracts and request logging (docs/server.md).
+"""The server's one ASGI layer: the compatibility contracts (docs/server.md) and the access log.
 
-``CompatibilityMiddleware``:
+``CompatibilityMiddleware`` wraps the router and touches only what it must:
 
 - request bodies over 4 MiB (by ``Content-Length``) → ``resource_exhausted`` without parsing
   them (drained up to 64 MiB so that the client reads the answer; the service apps also stop
   reading a streamed body at 4 MiB, and inflating a gzip body past 4 MiB);
 - for JSON calls of RPCs with a ``pagination`` field, ``token`` and ``pageSize`` in the URL
-  query string override the body's ``pagination`` (the reference's SDK sends them there);
+  query string override the body's ``pagination`` (the reference's SDK sends them there); the
+  body is read and rewritten only then;
 - error responses whose code will not succeed on a retry (all but ``unavailable``,
-  ``resource_exhausted``, ``deadline_exceeded``, ``aborted``) get ``x-should-retry: false``.
+  ``resource_exhausted``, ``deadline_exceeded``, ``aborted``) get ``x-should-retry: false``:
+  only a response with an HTTP error status is held until its body names the code; a
+  successful response passes through untouched;
+- one access log line per HTTP request on the ``runnerkit.server.access`` logger (INFO), as
+  ``key=value`` fields: ``method``, ``path``, ``status``, ``code`` (the Connect error code, or
+  ``-``) and ``ms`` (duration). Never headers, query strings or bodies (they may hold tokens).
+  Nothing is formatted when that logger is not enabled for INFO.
 
 Requests without ``Connect-Protocol-Version`` need nothing here: connectrpc accepts them.
-
-``AccessLogMiddleware`` logs one line per request: method, path, status, Connect error code
-when there is one, duration. Never headers, query strings or bodies (they may hold tokens).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _RETRYABLE_STATUSES = frozenset({429, 503, 504})
 _RETRYABLE_NAMES = frozenset(code.value for code in RETRYABLE_CODES)
+_MAX_LOGGED_PATH = 200
 _access_log = logging.getLogger("runnerkit.server.access")
 
 
@@ -84,8 +89,20 @@ class CompatibilityMiddleware:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        send = _RetryHeaderSender(send)
-        length = _header(scope, b"content-length")
+        started = time.perf_counter()
+        response = _Response(send)
+        try:
+            await self._contracts(scope, receive, response)
+        finally:
+            if _access_log.isEnabledFor(logging.INFO):
+                _log_access(scope, response, started)
+
+    async def _contracts(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = ""
+        for key, value in scope["headers"]:  # ASGI header names are lower case
+            if key == b"content-length":
+                length = bytes(value).decode("latin-1")
+                break
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             if int(length) <= _DRAIN_LIMIT_BYTES:
                 await _drain(receive)  # so that clients read the answer, not a reset
@@ -94,7 +111,8 @@ class CompatibilityMiddleware:
             )
             return
         if (
-            scope["method"] == "POST"
+            scope.get("query_string")
+            and scope["method"] == "POST"
             and scope["path"] in self._paginated
             and _header(scope, b"content-type").split(";")[0].strip() == "application/json"
         ):
@@ -164,19 +182,32 @@ class CompatibilityMiddleware:
         await self._app({**scope, "headers": headers}, replay, send)
 
 
-class _RetryHeaderSender:
-    """Wraps ``send``: holds an error response's start until its body says the code."""
+class _Response:
+    """Wraps ``send``: notes the status; holds an error response's start until its body is in.
+
+    The body of an error names the Connect code: ``x-should-retry: false`` is added when a
+    retry cannot help.
+    """
+
+    __slots__ = ("_chunks", "_held", "_send", "code", "status")
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self._held: Message | None = None
         self._chunks: list[bytes] = []
+        self.status = 0
+        self.code = ""
 
     async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start" and message.get("status", 200) >= 400:
-            self._held = message
+        if self._held is None:
+            if message["type"] == "http.response.start":
+                self.status = status = message.get("status", 200)
+                if status >= 400:
+                    self._held = message
+                    return
+            await self._send(message)
             return
-        if self._held is None or message["type"] != "http.response.body":
+        if message["type"] != "http.response.body":
             await self._send(message)
             return
         self._chunks.append(message.get("body", b""))
@@ -184,58 +215,38 @@ class _RetryHeaderSender:
             return
         start, self._held = self._held, None
         body = b"".join(self._chunks)
-        if not self._retryable(start["status"], body):
+        self.code = _error_code(body)
+        if not self._retryable(start["status"]):
             start = {**start, "headers": [*start.get("headers", []), (b"x-should-retry", b"false")]}
         await self._send(start)
         await self._send({"type": "http.response.body", "body": body, "more_body": False})
 
-    @staticmethod
-    def _retryable(status: int, body: bytes) -> bool:
-        try:
-            code = json.loads(body).get("code") if body else None
-        except (ValueError, AttributeError):
-            code = None
-        if isinstance(code, str):
-            return code in _RETRYABLE_NAMES
+    def _retryable(self, status: int) -> bool:
+        if self.code:
+            return self.code in _RETRYABLE_NAMES
         return status in _RETRYABLE_STATUSES
 
 
-class AccessLogMiddleware:
-    """Logs one line per HTTP request (no headers, query strings or bodies)."""
+def _error_code(body: bytes) -> str:
+    """The ``code`` of a Connect JSON error body, or ""."""
+    try:
+        code = json.loads(body).get("code") if body else None
+    except (ValueError, AttributeError, RecursionError):
+        code = None
+    return code if isinstance(code, str) else ""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Handle one ASGI call."""
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0
-        code = ""
-
-        async def logging_send(message: Message) -> None:
-            nonlocal status, code
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and status >= 400 and not code:
-                try:
-                    parsed = json.loads(message.get("body", b"") or b"{}")
-                    code = str(parsed.get("code", "")) if isinstance(parsed, dict) else ""
-                except ValueError:
-                    code = ""
-            await send(message)
-
-        try:
-            await self._app(scope, receive, logging_send)
-        finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            _access_log.info(
-                "%s %s %d%s %.1fms",
-                scope["method"],
-                scope["path"],
-                status or 500,
-                f" {code}" if code else "",
-                elapsed_ms,
-            )
+def _log_access(scope: Scope, response: _Response, started: float) -> None:
+    path: str = scope["path"]
+    if len(path) > _MAX_LOGGED_PATH:
+        path = path[:_MAX_LOGGED_PATH] + "..."
+    if not path.isprintable() or " " in path or '"' in path:
+        path = json.dumps(path)
+    _access_log.info(
+        "method=%s path=%s status=%d code=%s ms=%.2f",
+        scope["method"],
+        path,
+        response.status or 500,
+        response.code or "-",
+        (time.perf_counter() - started) * 1000,
+    )
