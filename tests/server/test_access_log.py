@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING
@@ -13,6 +16,7 @@ if TYPE_CHECKING:
 
     import pytest
 
+from runnerkit.server.access_log import StreamAccessLog, access_line
 from tests.support.server import running_server
 
 SECRET_FIELD = "name-that-is-S3CRET"
@@ -71,3 +75,47 @@ def test_nothing_is_logged_when_the_access_logger_is_off(
         status, _ = _post(f"{base}/gitpod.v1.RunnerService/ListRunners", b"{}", admin)
     assert status == 200
     assert not [r for r in caplog.records if r.name == "runnerkit.server.access"]
+
+
+def test_access_line_fields_and_odd_paths() -> None:
+    assert access_line("POST", "/a/B", 200, "", 0.0004567) == (
+        "method=POST path=/a/B status=200 code=- ms=0.46"
+    )
+    assert 'path="/a b\\"c"' in access_line("GET", '/a b"c', 404, "unimplemented", 0)
+    assert 'path="/x\\n' in access_line("GET", "/x\nforged=1", 404, "", 0)
+    long_line = access_line("GET", "/" + "p" * 500, 404, "", 0)
+    assert "path=/" + "p" * 199 + "... " in long_line
+
+
+def test_the_stream_sink_writes_logging_style_lines_in_batches(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="runnerkit.server.access")
+    stream = io.StringIO()
+    sink = StreamAccessLog(stream, max_lines=3, flush_after_s=0.05)
+
+    async def scenario() -> list[str]:
+        seen = []
+        sink.write("method=POST path=/a status=200 code=- ms=0.10")
+        seen.append(stream.getvalue())  # waits for the batch
+        sink.write("method=POST path=/b status=200 code=- ms=0.10")
+        sink.write("method=POST path=/c status=200 code=- ms=0.10")  # the batch is full
+        seen.append(stream.getvalue())
+        sink.write("method=POST path=/d status=200 code=- ms=0.10")
+        await asyncio.sleep(0.2)  # written after flush_after_s
+        seen.append(stream.getvalue())
+        return seen
+
+    before, full, later = asyncio.run(scenario())
+    assert before == ""
+    assert full.count("\n") == 3
+    assert later.count("\n") == 4
+    line = later.splitlines()[0]
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO runnerkit\.server\.access: "
+        r"method=POST path=/a status=200 code=- ms=0\.10",
+        line,
+    )
+    assert sink.enabled()
+    caplog.set_level(logging.WARNING, logger="runnerkit.server.access")
+    assert not sink.enabled()

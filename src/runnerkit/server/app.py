@@ -36,6 +36,7 @@ from runnerkit_proto.gitpod.v1 import (
 )
 
 if TYPE_CHECKING:
+    from runnerkit.server.access_log import AccessLog
     from runnerkit.server.asgi import ASGIApp, Receive, Scope, Send
     from runnerkit.server.service import Services
     from runnerkit.server.testapi import TestHooks
@@ -123,13 +124,20 @@ async def _lifespan(receive: Receive, send: Send, readiness: Readiness) -> None:
             return
 
 
-def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> ASGIApp:
+def create_app(
+    services: Services,
+    *,
+    test_hooks: TestHooks | None = None,
+    access_log: AccessLog | None = None,
+) -> ASGIApp:
     """Build the ASGI application.
 
     Args:
         services: Store, master key, page tokens and clock for the handlers.
         test_hooks: The testing kit's journal, faults, clock and ``/_runnerkit/*`` routes
             (``runnerkit.server.testapi``); None (the default) for a plain server.
+        access_log: Where access lines go (``server/access_log.py``); by default the
+            ``runnerkit.server.access`` logger.
 
     Returns:
         The application, ready for uvicorn (or any ASGI server / test transport).
@@ -163,5 +171,5 @@ def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> AS
     )
     mounts["/grpc.health.v1.Health/"] = health_app(readiness, SERVICES)
     router = _Router(services, mounts, readiness)
-    app = CompatibilityMiddleware(router, paginated_paths())
+    app = CompatibilityMiddleware(router, paginated_paths(), access_log)
     return test_hooks.wrap(app) if test_hooks else app

@@ -12,10 +12,8 @@
   ``resource_exhausted``, ``deadline_exceeded``, ``aborted``) get ``x-should-retry: false``:
   only a response with an HTTP error status is held until its body names the code; a
   successful response passes through untouched;
-- one access log line per HTTP request on the ``runnerkit.server.access`` logger (INFO), as
-  ``key=value`` fields: ``method``, ``path``, ``status``, ``code`` (the Connect error code, or
-  ``-``) and ``ms`` (duration). Never headers, query strings or bodies (they may hold tokens).
-  Nothing is formatted when that logger is not enabled for INFO.
+- one access log line per HTTP request (``server/access_log.py``: ``key=value`` fields, never
+  headers, query strings or bodies); nothing is formatted when the access logger is off.
 
 Requests without ``Connect-Protocol-Version`` need nothing here: connectrpc accepts them.
 """
@@ -23,7 +21,6 @@ Requests without ``Connect-Protocol-Version`` need nothing here: connectrpc acce
 from __future__ import annotations
 
 import json
-import logging
 import time
 import zlib
 from typing import TYPE_CHECKING
@@ -31,6 +28,7 @@ from urllib.parse import parse_qs
 
 from connectrpc.code import Code
 
+from runnerkit.server.access_log import AccessLog, access_line
 from runnerkit.server.asgi import read_body, send_json
 from runnerkit.server.errors import RETRYABLE_CODES
 
@@ -43,8 +41,6 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _RETRYABLE_STATUSES = frozenset({429, 503, 504})
 _RETRYABLE_NAMES = frozenset(code.value for code in RETRYABLE_CODES)
-_MAX_LOGGED_PATH = 200
-_access_log = logging.getLogger("runnerkit.server.access")
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -78,24 +74,45 @@ def _error(code: Code, message: str) -> dict[str, str]:
 
 
 class CompatibilityMiddleware:
-    """The compatibility contracts (docs/server.md) around the Connect service apps."""
+    """The compatibility contracts (docs/server.md) and the access log, around the router.
 
-    def __init__(self, app: ASGIApp, paginated_paths: Iterable[str]) -> None:
+    Args:
+        app: The router.
+        paginated_paths: URL paths of the RPCs with a ``pagination`` field.
+        access_log: Where access lines go; ``AccessLog()`` (the ``logging`` logger) by default.
+    """
+
+    def __init__(
+        self, app: ASGIApp, paginated_paths: Iterable[str], access_log: AccessLog | None = None
+    ) -> None:
         self._app = app
         self._paginated = frozenset(paginated_paths)
+        self._access_log = access_log if access_log is not None else AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call."""
         if scope["type"] != "http":
-            await self._app(scope, receive, send)
+            try:
+                await self._app(scope, receive, send)
+            finally:
+                self._access_log.flush()  # lifespan: the server stops
             return
         started = time.perf_counter()
         response = _Response(send)
         try:
             await self._contracts(scope, receive, response)
         finally:
-            if _access_log.isEnabledFor(logging.INFO):
-                _log_access(scope, response, started)
+            log = self._access_log
+            if log.enabled():
+                log.write(
+                    access_line(
+                        scope["method"],
+                        scope["path"],
+                        response.status or 500,
+                        response.code,
+                        time.perf_counter() - started,
+                    )
+                )
 
     async def _contracts(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = ""
@@ -234,19 +251,3 @@ def _error_code(body: bytes) -> str:
     except (ValueError, AttributeError, RecursionError):
         code = None
     return code if isinstance(code, str) else ""
-
-
-def _log_access(scope: Scope, response: _Response, started: float) -> None:
-    path: str = scope["path"]
-    if len(path) > _MAX_LOGGED_PATH:
-        path = path[:_MAX_LOGGED_PATH] + "..."
-    if not path.isprintable() or " " in path or '"' in path:
-        path = json.dumps(path)
-    _access_log.info(
-        "method=%s path=%s status=%d code=%s ms=%.2f",
-        scope["method"],
-        path,
-        response.status or 500,
-        response.code or "-",
-        (time.perf_counter() - started) * 1000,
-    )
