@@ -5,8 +5,8 @@ context variable for the handler (``current_subject``). Missing, malformed or un
 get ``unauthenticated`` with the same message, so the answer tells nothing about which.
 
 Known tokens are remembered for ``SUBJECT_CACHE_TTL_S`` seconds (``SubjectCache``): a caller's
-next requests skip the database read and a worker-thread hop, which makes a GetRunner about
-1.5x as fast (``make bench``). The price: a change to a subject's groups or flags (``runnerkit
+next requests skip the database read. A look-up is a short read (``handlers/execution.py``):
+on the event loop for SQLite, on the store pool for PostgreSQL. The price: a change to a subject's groups or flags (``runnerkit
 admin``) reaches requests made with an already-seen token within that time. Unknown tokens are
 never cached, so a new token works at once.
 """
