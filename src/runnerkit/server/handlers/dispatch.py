@@ -55,9 +55,9 @@ class TableHandler:
         self._services = services
         self._executor = executor if executor is not None else Executor.for_store(services.store)
         for name, operation in self.TABLE.items():
-            setattr(self, name, self._method(operation))
+            setattr(self, name, self._method(name, operation))
 
-    def _method(self, operation: Operation) -> Callable[[Any, Any], Awaitable[Any]]:
+    def _method(self, name: str, operation: Operation) -> Callable[[Any, Any], Awaitable[Any]]:
         services, function, unless = self._services, operation.function, operation.unless
         run = self._executor.runner(operation.runs)
         read = self._executor.runner(Runs.READ)
@@ -72,5 +72,6 @@ class TableHandler:
                     Code.INVALID_ARGUMENT, exc.message, details=[detail(exc.result)]
                 ) from exc
 
-        method.__name__ = method.__qualname__ = getattr(function, "__name__", "method")
+        method.__name__ = name
+        method.__qualname__ = f"{type(self).__name__}.{name}"
         return method
