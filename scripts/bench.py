@@ -10,7 +10,9 @@ Three servers run as subprocesses on loopback, all under uvicorn with the same s
 A raw keep-alive HTTP/1.1 client sends pre-encoded Connect requests to each, in interleaved
 rounds (every workload once per round), so all see the same machine noise. Printed per
 workload: calls per second (median of the rounds), the ratio to the floor and to the no-op
-doing the same RPC, p50/p99 latency; then the servers' peak memory (VmHWM). Concurrent
+doing the same RPC, p50/p99 latency, and the server process's CPU time per call (user +
+system, from /proc: steadier than calls/s when other work shares the machine) with the same
+ratios; then the servers' peak memory (VmHWM). Concurrent
 workloads use ``--clients`` client processes with N/``--clients`` connections each.
 
 These machines are noisy: read the ratios, not the absolute figures. Usage:
@@ -191,7 +193,7 @@ class _ClosedError(Exception):
     pass
 
 
-def _sequential(port: int, request: bytes, seconds: float) -> tuple[float, list[float]]:
+def _sequential(port: int, request: bytes, seconds: float) -> tuple[float, list[float], int]:
     conn = _Conn(port, request)
     try:
         for _ in range(20):  # warm-up
@@ -202,7 +204,7 @@ def _sequential(port: int, request: bytes, seconds: float) -> tuple[float, list[
         while (now := time.perf_counter()) < deadline:
             conn.call()
             samples.append(time.perf_counter() - now)
-        return len(samples) / (time.perf_counter() - start), samples
+        return len(samples) / (time.perf_counter() - start), samples, len(samples) + 20
     finally:
         conn.close()
 
@@ -243,7 +245,7 @@ class _Protocol(asyncio.Protocol):
 
 async def _concurrent_async(
     port: int, request: bytes, connections: int, seconds: float
-) -> tuple[float, list[float]]:
+) -> tuple[float, list[float], int]:
     loop = asyncio.get_running_loop()
     done: list[float] = []
     protocols = []
@@ -251,6 +253,7 @@ async def _concurrent_async(
         _, proto = await loop.create_connection(lambda: _Protocol(request, done), "127.0.0.1", port)
         protocols.append(proto)
     await asyncio.sleep(min(0.3, seconds / 4))  # warm-up
+    warm_up = len(done)
     done.clear()
     start = time.perf_counter()
     await asyncio.sleep(seconds)
@@ -261,10 +264,10 @@ async def _concurrent_async(
         if proto.transport is not None:
             proto.transport.close()
     await asyncio.gather(*(p.closed for p in protocols))
-    return count / elapsed, samples
+    return count / elapsed, samples, warm_up + len(done)
 
 
-def _concurrent_worker(args: tuple[int, bytes, int, float]) -> tuple[float, list[float]]:
+def _concurrent_worker(args: tuple[int, bytes, int, float]) -> tuple[float, list[float], int]:
     try:
         import uvloop  # noqa: PLC0415 - optional speed-up of the client side
 
@@ -285,6 +288,7 @@ class Workload:
     connections: int = 1
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    cpu_per_call: list[float] = field(default_factory=list)
 
     def key(self) -> tuple[str, str, int]:
         """What a ratio compares: the same RPC, codec and connections on another server."""
@@ -395,17 +399,26 @@ def _workloads(runner_id: str) -> Iterator[Workload]:
             )
 
 
-def _measure(workload: Workload, port: int, seconds: float, pool: Pool) -> None:
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(workload: Workload, port: int, pid: int, seconds: float, pool: Pool) -> None:
     request = _request_bytes(port, workload.path, workload.body, workload.content_type)
+    cpu_before = _cpu_s(pid)
     if workload.connections == 1:
-        rate, samples = _sequential(port, request, seconds)
+        rate, samples, calls = _sequential(port, request, seconds)
     else:
         procs = max(1, min(pool._processes, workload.connections))  # type: ignore[attr-defined]
         per = [workload.connections // procs] * procs
         per[0] += workload.connections - sum(per)
         results = pool.map(_concurrent_worker, [(port, request, n, seconds) for n in per])
-        rate = sum(r for r, _ in results)
-        samples = [s for _, batch in results for s in batch]
+        rate = sum(r for r, _, _ in results)
+        samples = [s for _, batch, _ in results for s in batch]
+        calls = sum(n for _, _, n in results)
+    workload.cpu_per_call.append((_cpu_s(pid) - cpu_before) / max(calls, 1))
     workload.rates.append(rate)
     workload.latencies.extend(samples)
 
@@ -418,21 +431,32 @@ def _pct(samples: list[float], q: float) -> float:
 
 
 def _report(workloads: list[Workload], servers: Servers) -> None:
-    floors = {w.connections: statistics.median(w.rates) for w in workloads if w.server == "bare"}
-    noops = {w.key(): statistics.median(w.rates) for w in workloads if w.server == "noop"}
+    floors = {w.connections: w for w in workloads if w.server == "bare"}
+    noops = {w.key(): w for w in workloads if w.server == "noop"}
     print(
-        f"{'server':10} {'workload':30} {'calls/s':>9} {'x floor':>8} {'x no-op':>8} "
-        f"{'p50 ms':>8} {'p99 ms':>8}"
+        f"{'server':10} {'workload':30} {'calls/s':>8} {'x floor':>7} {'x no-op':>7} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'cpu us':>7} {'x floor':>7} {'x no-op':>7}"
     )
     for w in workloads:
-        rate = statistics.median(w.rates)
+        rate, cpu = statistics.median(w.rates), statistics.median(w.cpu_per_call)
         floor = floors.get(w.connections) or floors[1]
-        noop = noops.get(w.key())
-        vs_noop = f"{rate / noop:8.2f}" if noop and w.server == "runnerkit" else f"{'':8}"
+        noop = noops.get(w.key()) if w.server == "runnerkit" else None
+        floor_rate = statistics.median(floor.rates)
+        floor_cpu = statistics.median(floor.cpu_per_call)
+        vs_noop = cpu_vs_noop = f"{'':7}"
+        if noop is not None:
+            vs_noop = f"{rate / statistics.median(noop.rates):7.2f}"
+            cpu_vs_noop = f"{statistics.median(noop.cpu_per_call) / cpu:7.2f}"
         print(
-            f"{w.server:10} {w.name:30} {rate:9.0f} {rate / floor:8.2f} {vs_noop} "
-            f"{_pct(w.latencies, 0.5):8.3f} {_pct(w.latencies, 0.99):8.3f}"
+            f"{w.server:10} {w.name:30} {rate:8.0f} {rate / floor_rate:7.2f} {vs_noop} "
+            f"{_pct(w.latencies, 0.5):7.3f} {_pct(w.latencies, 0.99):7.3f} "
+            f"{cpu * 1e6:7.0f} {floor_cpu / cpu:7.2f} {cpu_vs_noop}"
         )
+    print(
+        "\ncalls/s and latency: the client's view (noisy on a busy machine); cpu us: the server "
+        "process's CPU time per call, and the floor's or no-op's CPU per call divided by it "
+        "(steadier)."
+    )
     rss = {name: _peak_rss_kib(proc.pid) for name, proc in servers.procs.items()}
     bare = max(rss["bare"], 1)
     print(
@@ -458,7 +482,8 @@ def main(argv: list[str]) -> int:
             for round_ in range(args.rounds):
                 print(f"round {round_ + 1}/{args.rounds}", file=sys.stderr, flush=True)
                 for w in workloads:
-                    _measure(w, servers.ports[w.server], args.seconds, pool)
+                    proc = servers.procs[w.server]
+                    _measure(w, servers.ports[w.server], proc.pid, args.seconds, pool)
             _report(workloads, servers)
         finally:
             pool.terminate()
