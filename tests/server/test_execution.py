@@ -63,6 +63,7 @@ def test_the_policy_follows_the_store(tmp_path: Path) -> None:
     try:
         assert store_reads_inline(sqlite)
         assert Executor.for_store(sqlite).inline_reads
+        assert store_pool_size(sqlite) == 1  # one writer at a time
     finally:
         sqlite.close()
     postgres = _EngineOnly("postgresql+psycopg://runnerkit@127.0.0.1:1/runnerkit")

@@ -15,8 +15,9 @@ handler table (``handlers/table.py``) says which kind it is, and :class:`Executo
   ``scm_queue`` more wait; beyond that the call is refused at once with ``unavailable`` (retry
   later) instead of queueing without bound.
 
-The store pool has ``store_threads`` threads (about the store's connection pool size: each
-thread holds at most one connection). Threads start on first use; :meth:`Executor.shutdown`
+The store pool has ``store_threads`` threads: one on SQLite (one writer at a time, queued in
+arrival order), else the store's connection pool size (each thread holds at most one
+connection). Threads start on first use; :meth:`Executor.shutdown`
 stops them (the app's lifespan shutdown).
 """
 
@@ -58,7 +59,14 @@ def store_reads_inline(store: object) -> bool:
 
 
 def store_pool_size(store: object) -> int:
-    """Threads for the store pool: the store's connection pool size, else a default."""
+    """Threads for the store pool: 1 for SQLite, else the store's connection pool size.
+
+    SQLite has one writer at a time, and on SQLite the pool only runs writes (reads are
+    inline): one thread queues them in arrival order, where several threads would wait for the
+    database lock in SQLite's busy handler, which sleeps in growing steps (up to 100 ms).
+    """
+    if store_reads_inline(store):
+        return 1
     pool = getattr(getattr(store, "engine", None), "pool", None)
     size = getattr(pool, "size", None)
     if not callable(size):
