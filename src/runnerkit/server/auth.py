@@ -45,6 +45,10 @@ def bearer_token(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header value, or None."""
     if not authorization:
         return None
+    if authorization.startswith("Bearer "):  # the usual form: no stripping or case folding
+        token = authorization[7:]
+        if token and not token[0].isspace() and not token[-1].isspace():
+            return token if len(token) <= _MAX_TOKEN else None
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN:
