@@ -119,3 +119,29 @@ def test_the_stream_sink_writes_logging_style_lines_in_batches(
     assert sink.enabled()
     caplog.set_level(logging.WARNING, logger="runnerkit.server.access")
     assert not sink.enabled()
+
+
+class _Writes(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def write(self, text: str) -> int:
+        self.sizes.append(len(text.encode()))
+        return super().write(text)
+
+
+def test_stream_batches_stay_below_pipe_buf() -> None:
+    stream = _Writes()
+    sink = StreamAccessLog(stream, max_lines=1000)
+    line = access_line("POST", "/" + "p" * 300, 200, "", 0.001)
+
+    async def scenario() -> None:
+        for _ in range(100):
+            sink.write(line)
+        sink.flush()
+
+    asyncio.run(scenario())
+    assert stream.getvalue().count("\n") == 100
+    assert len(stream.sizes) > 1
+    assert max(stream.sizes) < 4096

@@ -12,7 +12,9 @@ Two sinks:
 - :class:`StreamAccessLog` writes the same lines, prefixed the way ``runnerkit serve`` formats
   its log (``<asctime> INFO runnerkit.server.access: ``), straight to a stream, one write per
   batch (at most ``max_lines`` lines or ``flush_after_s`` seconds later, and on
-  :meth:`~StreamAccessLog.flush`). ``serve`` uses it when it configured logging itself.
+  :meth:`~StreamAccessLog.flush`). A batch stays under ``PIPE_BUF`` (4 KiB), so that the
+  batches of several worker processes sharing one pipe never interleave mid-line. ``serve``
+  uses it when it configured logging itself.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 LOGGER_NAME = "runnerkit.server.access"
 _MAX_PATH = 200
+_MAX_BATCH_CHARS = 3500  # below PIPE_BUF (4096): one write(2) to a pipe is atomic
 _logger = logging.getLogger(LOGGER_NAME)
 
 
@@ -71,6 +74,7 @@ class StreamAccessLog(AccessLog):
         self._max = max_lines
         self._after = flush_after_s
         self._pending: list[str] = []
+        self._chars = 0
         self._second = -1
         self._stamp = ""
 
@@ -82,7 +86,11 @@ class StreamAccessLog(AccessLog):
             self._second = second
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
         millis = int((now - second) * 1000)
-        self._pending.append(f"{self._stamp},{millis:03d} INFO {LOGGER_NAME}: {line}\n")
+        text = f"{self._stamp},{millis:03d} INFO {LOGGER_NAME}: {line}\n"
+        if self._chars + len(text) > _MAX_BATCH_CHARS:
+            self.flush()
+        self._pending.append(text)
+        self._chars += len(text)
         if len(self._pending) >= self._max:
             self.flush()
         elif len(self._pending) == 1:
@@ -95,7 +103,7 @@ class StreamAccessLog(AccessLog):
         """Write every waiting line."""
         if not self._pending:
             return
-        text, self._pending = "".join(self._pending), []
+        text, self._pending, self._chars = "".join(self._pending), [], 0
         try:
             self._stream.write(text)
             self._stream.flush()
