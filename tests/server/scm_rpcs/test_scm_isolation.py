@@ -47,7 +47,7 @@ def test_get_runner_answers_while_twelve_scm_calls_are_held(
             base,
             "RunnerService",
             "CreateRunner",
-            {"name": "r", "provider": "RUNNER_PROVIDER_AWS_EC2"},
+            {"name": "runner", "provider": "RUNNER_PROVIDER_AWS_EC2"},
             admin,
         )
         runner_id = made["runner"]["runnerId"]
