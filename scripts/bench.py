@@ -397,6 +397,7 @@ def _workloads(runner_id: str) -> Iterator[Workload]:
                 get,
                 connections=conns,
             )
+        yield Workload("CreateRunner, 8 conn", server, RPC + "CreateRunner", create, connections=8)
 
 
 def _cpu_s(pid: int) -> float:
