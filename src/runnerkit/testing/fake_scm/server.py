@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from runnerkit.server.asgi import Receive, Scope, Send
 
 
-
 class FakeSCM:
     """One fake SCM (``"github"`` or ``"gitlab"``); an ASGI app as well.
 
