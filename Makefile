@@ -100,13 +100,8 @@ serve: $(INSTALLED) ## Run the reference server on 127.0.0.1:8080 with ./runnerk
 	$(BIN)/runnerkit serve
 
 .PHONY: bench
-bench: $(INSTALLED) ## Benchmark the server against a bare ASGI endpoint (ratios, one run)
-	$(BIN)/python scripts/bench.py
-	$(BIN)/python scripts/bench_store.py
-	$(BIN)/python scripts/bench_client.py
-	$(BIN)/python scripts/bench_testkit.py
-	$(BIN)/python scripts/bench_serving.py
-	$(BIN)/python scripts/bench_workers.py
+bench: $(INSTALLED) ## Run every scripts/bench*.py in turn (side-by-side ratios, one run each)
+	for script in scripts/bench*.py; do echo "== $$script"; $(BIN)/python "$$script"; done
 
 .PHONY: check-min
 check-min: $(INSTALLED) ## Install the wheel with the lowest supported versions in a throwaway venv and test it

@@ -213,7 +213,7 @@ def test_grpc_errors_carry_their_code_and_log_no_traceback(
     ]
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     access = [r.getMessage() for r in caplog.records if r.name == "runnerkit.server.access"]
-    assert any("/gitpod.v1.RunnerService/GetRunner 200" in line for line in access)
+    assert any("path=/gitpod.v1.RunnerService/GetRunner status=200" in line for line in access)
 
 
 def test_unknown_methods_and_services_are_unimplemented(grpcio: GrpcioClient):

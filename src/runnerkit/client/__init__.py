@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from runnerkit.client._client import DEFAULT_TIMEOUT, AsyncClient, Client, CompactJSONCodec
+from runnerkit.client._client import DEFAULT_TIMEOUT, AsyncClient, Client
 from runnerkit.client.auth import DEFAULT_BASE_URL
+from runnerkit.client.codecs import CompactJSONCodec
 from runnerkit.client.errors import (
     AbortedError,
     AlreadyExistsError,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -21,6 +20,7 @@ from connectrpc.errors import ConnectError
 
 from runnerkit.client._rpc import Async, Sync
 from runnerkit.client.auth import BearerAuth, resolve_base_url, resolve_token
+from runnerkit.client.codecs import BinaryCodec, CompactJSONCodec
 from runnerkit.client.errors import ConfigurationError, from_connect_error
 from runnerkit.client.pagination import AsyncPage, AsyncPaginator, Page
 from runnerkit.client.resources.runners import RunnersResource
@@ -49,83 +49,6 @@ DEFAULT_COMPRESS_MIN_BYTES = 1024
 C = TypeVar("C")
 _RUNNER = "gitpod.v1.RunnerService"
 _CONFIGURATION = "gitpod.v1.RunnerConfigurationService"
-
-
-class BinaryCodec:
-    """Connect binary codec for google protobuf messages (``application/proto``)."""
-
-    def name(self) -> str:
-        """The Connect codec name.
-
-        Returns:
-            ``"proto"``.
-        """
-        return "proto"
-
-    def encode(self, message: Message) -> bytes:
-        """Serialise ``message``.
-
-        Args:
-            message: Any google protobuf message.
-
-        Returns:
-            The wire bytes.
-        """
-        return message.SerializeToString()
-
-    def decode(self, data: bytes | bytearray, message_class: type[Any]) -> Any:  # noqa: ANN401
-        """Parse the wire bytes.
-
-        Args:
-            data: The body.
-            message_class: The generated message class.
-
-        Returns:
-            The parsed message.
-        """
-        return message_class.FromString(data)
-
-
-class CompactJSONCodec:
-    """Connect JSON codec for google protobuf messages, without pretty-printing."""
-
-    def name(self) -> str:
-        """The Connect codec name.
-
-        Returns:
-            ``"json"``.
-        """
-        return "json"
-
-    def encode(self, message: Message) -> bytes:
-        """Serialise ``message`` as compact protobuf JSON.
-
-        Args:
-            message: Any google protobuf message.
-
-        Returns:
-            UTF-8 JSON bytes (lowerCamelCase names, enums by name).
-        """
-        from google.protobuf import json_format  # noqa: PLC0415 - only JSON clients need it
-
-        value = json_format.MessageToDict(message)
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-    def decode(self, data: bytes | bytearray, message_class: type[Any]) -> Any:  # noqa: ANN401
-        """Parse protobuf JSON, ignoring unknown fields (forward compatibility).
-
-        Args:
-            data: The JSON body.
-            message_class: The generated message class.
-
-        Returns:
-            The parsed message.
-        """
-        from google.protobuf import json_format  # noqa: PLC0415 - only JSON clients need it
-
-        message = message_class()
-        json_format.Parse(bytes(data), message, ignore_unknown_fields=True)
-        return message
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """The reference server's ASGI application: both services, ``/healthz``, the middleware.
 
-Layers, outermost first: ``AccessLogMiddleware`` → ``CompatibilityMiddleware`` → the router,
+Layers, outermost first: ``CompatibilityMiddleware`` (contracts and access log) → the router,
 which sends ``/gitpod.v1.RunnerService/*`` and ``/gitpod.v1.RunnerConfigurationService/*`` to
 the generated Connect applications (interceptors: authentication first, then the input checks
 of ``input_checks.py`` (NUL), then the schema's request rules, then error mapping),
-``grpc.health.v1.Health`` and gRPC server reflection (v1, v1alpha) to their apps (no authentication), and answers ``GET /healthz`` (liveness) and
-``GET /readyz`` (readiness: 503 until start-up has finished and while the store does not answer).
+``grpc.health.v1.Health`` and gRPC server reflection (v1, v1alpha) to their apps (no
+authentication), and answers ``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: 503
+until start-up has finished and while the store does not answer).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from runnerkit.server.asgi import send_json
 from runnerkit.server.auth import AuthInterceptor, SubjectCache
 from runnerkit.server.codecs import server_codecs
 from runnerkit.server.errors import ErrorInterceptor
+from runnerkit.server.handlers.execution import Executor
 from runnerkit.server.handlers.runner_configuration_service import (
     RunnerConfigurationServiceHandler,
 )
 from runnerkit.server.handlers.runner_service import RunnerServiceHandler
 from runnerkit.server.health import HEALTH_FILE, Readiness, health_app
 from runnerkit.server.input_checks import InputCheckInterceptor
-from runnerkit.server.middleware import MAX_BODY_BYTES, AccessLogMiddleware, CompatibilityMiddleware
+from runnerkit.server.middleware import MAX_BODY_BYTES, CompatibilityMiddleware
 from runnerkit.server.reflection import reflection_apps
 from runnerkit.server.request_validation import RequestValidationInterceptor
 from runnerkit.server.unimplemented import send_unimplemented
@@ -36,6 +38,7 @@ from runnerkit_proto.gitpod.v1 import (
 )
 
 if TYPE_CHECKING:
+    from runnerkit.server.access_log import AccessLog
     from runnerkit.server.asgi import ASGIApp, Receive, Scope, Send
     from runnerkit.server.service import Services
     from runnerkit.server.testapi import TestHooks
@@ -123,13 +126,20 @@ async def _lifespan(receive: Receive, send: Send, readiness: Readiness) -> None:
             return
 
 
-def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> ASGIApp:
+def create_app(
+    services: Services,
+    *,
+    test_hooks: TestHooks | None = None,
+    access_log: AccessLog | None = None,
+) -> ASGIApp:
     """Build the ASGI application.
 
     Args:
         services: Store, master key, page tokens and clock for the handlers.
         test_hooks: The testing kit's journal, faults, clock and ``/_runnerkit/*`` routes
             (``runnerkit.server.testapi``); None (the default) for a plain server.
+        access_log: Where access lines go (``server/access_log.py``); by default the
+            ``runnerkit.server.access`` logger.
 
     Returns:
         The application, ready for uvicorn (or any ASGI server / test transport).
@@ -137,17 +147,19 @@ def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> AS
     # Test servers: the hooks' clock, no subject cache (a reset must forget subjects at once).
     services = test_hooks.services if test_hooks else services
     first, after_auth = test_hooks.interceptors() if test_hooks else ((), ())
-    auth = AuthInterceptor(services.store, SubjectCache(ttl_s=0) if test_hooks else None)
+    executor = Executor.for_store(services.store)
+    cache = SubjectCache(ttl_s=0) if test_hooks else None
+    auth = AuthInterceptor(services.store, cache, executor=executor)
     checks = (InputCheckInterceptor(), RequestValidationInterceptor(), ErrorInterceptor())
     interceptors = (*first, auth, *after_auth, *checks)
     runner_app = runner_connect.RunnerServiceASGIApplication(
-        RunnerServiceHandler(services),
+        RunnerServiceHandler(services, executor),
         interceptors=interceptors,
         read_max_bytes=MAX_BODY_BYTES,
         codecs=server_codecs(),
     )
     config_app = runner_configuration_connect.RunnerConfigurationServiceASGIApplication(
-        RunnerConfigurationServiceHandler(services),
+        RunnerConfigurationServiceHandler(services, executor),
         interceptors=interceptors,
         read_max_bytes=MAX_BODY_BYTES,
         codecs=server_codecs(),
@@ -162,5 +174,5 @@ def create_app(services: Services, *, test_hooks: TestHooks | None = None) -> AS
     )
     mounts["/grpc.health.v1.Health/"] = health_app(readiness, SERVICES)
     router = _Router(services, mounts, readiness)
-    app = AccessLogMiddleware(CompatibilityMiddleware(router, paginated_paths()))
+    app = CompatibilityMiddleware(router, paginated_paths(), access_log)
     return test_hooks.wrap(app) if test_hooks else app

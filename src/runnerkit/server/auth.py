@@ -5,15 +5,14 @@ context variable for the handler (``current_subject``). Missing, malformed or un
 get ``unauthenticated`` with the same message, so the answer tells nothing about which.
 
 Known tokens are remembered for ``SUBJECT_CACHE_TTL_S`` seconds (``SubjectCache``): a caller's
-next requests skip the database read and a worker-thread hop, which makes a GetRunner about
-1.5x as fast (``make bench``). The price: a change to a subject's groups or flags (``runnerkit
+next requests skip the database read. A look-up is a short read (``handlers/execution.py``):
+on the event loop for SQLite, on the store pool for PostgreSQL. The price: a change to a subject's groups or flags (``runnerkit
 admin``) reaches requests made with an already-seen token within that time. Unknown tokens are
 never cached, so a new token works at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import time
@@ -24,6 +23,7 @@ from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 
 from runnerkit.server.crypto import hash_token
+from runnerkit.server.handlers.execution import Executor, Runs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,6 +45,10 @@ def bearer_token(authorization: str | None) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header value, or None."""
     if not authorization:
         return None
+    if authorization.startswith("Bearer "):  # the usual form: no stripping or case folding
+        token = authorization[7:]
+        if token and not token[0].isspace() and not token[-1].isspace():
+            return token if len(token) <= _MAX_TOKEN else None
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > _MAX_TOKEN:
@@ -100,11 +104,16 @@ class AuthInterceptor:
     Args:
         store: Where tokens are looked up (by hash).
         cache: Recently seen tokens' subjects; a fresh ``SubjectCache`` by default.
+        executor: Runs the token look-up as a short read (on the event loop for SQLite, see
+            ``handlers/execution.py``); by default the policy for ``store``.
     """
 
-    def __init__(self, store: Store, cache: SubjectCache | None = None) -> None:
+    def __init__(
+        self, store: Store, cache: SubjectCache | None = None, *, executor: Executor | None = None
+    ) -> None:
         self._store = store
         self._cache = cache if cache is not None else SubjectCache()
+        self._lookup = (executor or Executor.for_store(store)).runner(Runs.READ)
 
     async def on_start(
         self, ctx: RequestContext[object, object]
@@ -116,7 +125,7 @@ class AuthInterceptor:
         token_hash = hash_token(token)
         subject = self._cache.get(token_hash)
         if subject is None:
-            subject = await asyncio.to_thread(self._store.subject_for_token, token_hash)
+            subject = await self._lookup(self._store.subject_for_token, token_hash)
             if subject is None:
                 raise ConnectError(Code.UNAUTHENTICATED, _UNAUTHENTICATED)
             self._cache.put(token_hash, subject)

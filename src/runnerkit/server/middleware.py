@@ -1,6 +1,6 @@
-"""ASGI middleware for the compatibility contracts and request logging (docs/server.md).
+"""The server's one ASGI layer: the compatibility contracts (docs/server.md) and the access log.
 
-``CompatibilityMiddleware``:
+``CompatibilityMiddleware`` wraps the router and touches only what it must:
 
 - request bodies over 4 MiB (by ``Content-Length``) → ``resource_exhausted`` without parsing
   them (drained up to 64 MiB so that the client reads the answer; the service apps also stop
@@ -12,20 +12,21 @@
   ``invalid_argument``;
 - for JSON calls of RPCs with a ``pagination`` field, ``token`` and ``pageSize`` in the URL
   query string override the body's ``pagination`` (the reference's SDK sends them there;
-  ``pageSize`` parsed strictly by ``http_input.parse_page_size``);
+  ``pageSize`` parsed strictly by ``http_input.parse_page_size``); the body is read and
+  rewritten only then;
 - error responses whose code will not succeed on a retry (all but ``unavailable``,
-  ``resource_exhausted``, ``deadline_exceeded``, ``aborted``) get ``x-should-retry: false``.
+  ``resource_exhausted``, ``deadline_exceeded``, ``aborted``) get ``x-should-retry: false``:
+  only a response with an HTTP error status is held until its body names the code; a
+  successful response passes through untouched;
+- one access log line per HTTP request (``server/access_log.py``: ``key=value`` fields, never
+  headers, query strings or bodies); nothing is formatted when the access logger is off.
 
 Requests without ``Connect-Protocol-Version`` need nothing here: connectrpc accepts them.
-
-``AccessLogMiddleware`` logs one line per request: method, path, status, Connect error code
-when there is one, duration. Never headers, query strings or bodies (they may hold tokens).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import time
 import zlib
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs, quote
 
 from connectrpc.code import Code
 
+from runnerkit.server.access_log import AccessLog, access_line
 from runnerkit.server.asgi import read_body, send_json
 from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.errors import RETRYABLE_CODES
@@ -54,7 +56,6 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _RETRYABLE_STATUSES = frozenset({429, 503, 504})
 _RETRYABLE_NAMES = frozenset(code.value for code in RETRYABLE_CODES)
-_access_log = logging.getLogger("runnerkit.server.access")
 # The gRPC checks apply to gitpod.v1's unary RPCs only (not to gRPC reflection's streams).
 _UNARY_SERVICES = "/gitpod.v1."
 
@@ -90,22 +91,55 @@ def _error(code: Code, message: str) -> dict[str, str]:
 
 
 class CompatibilityMiddleware:
-    """The compatibility contracts (docs/server.md) around the Connect service apps."""
+    """The compatibility contracts (docs/server.md) and the access log, around the router.
 
-    def __init__(self, app: ASGIApp, paginated_paths: Iterable[str]) -> None:
+    Args:
+        app: The router.
+        paginated_paths: URL paths of the RPCs with a ``pagination`` field.
+        access_log: Where access lines go; ``AccessLog()`` (the ``logging`` logger) by default.
+    """
+
+    def __init__(
+        self, app: ASGIApp, paginated_paths: Iterable[str], access_log: AccessLog | None = None
+    ) -> None:
         self._app = app
         self._paginated = frozenset(paginated_paths)
+        self._access_log = access_log if access_log is not None else AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call."""
         if scope["type"] != "http":
-            await self._app(scope, receive, send)
+            try:
+                await self._app(scope, receive, send)
+            finally:
+                self._access_log.flush()  # lifespan: the server stops
             return
-        send = _RetryHeaderSender(send)
-        headers = utf8_header_values(scope.get("headers", ()))
+        started = time.perf_counter()
+        response = _Response(send)
+        try:
+            await self._contracts(scope, receive, response)
+        finally:
+            log = self._access_log
+            if log.enabled():
+                log.write(
+                    access_line(
+                        scope["method"],
+                        scope["path"],
+                        response.status or 500,
+                        response.code,
+                        time.perf_counter() - started,
+                    )
+                )
+
+    async def _contracts(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = utf8_header_values(scope["headers"])
         if headers is not None:
             scope = {**scope, "headers": headers}  # connectrpc reads values as UTF-8
-        length = _header(scope, b"content-length")
+        length = ""
+        for key, value in scope["headers"]:  # ASGI header names are lower case
+            if key == b"content-length":
+                length = bytes(value).decode("latin-1")
+                break
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             if int(length) <= _DRAIN_LIMIT_BYTES:
                 await _drain(receive)  # so that clients read the answer, not a reset
@@ -118,7 +152,8 @@ class CompatibilityMiddleware:
             await self._grpc(scope, receive, send, content_type)
             return
         if (
-            scope["method"] == "POST"
+            scope.get("query_string")
+            and scope["method"] == "POST"
             and scope["path"] in self._paginated
             and _header(scope, b"content-type").split(";")[0].strip() == "application/json"
         ):
@@ -192,21 +227,16 @@ class CompatibilityMiddleware:
                 )
                 return
         headers.append((b"content-length", str(len(body)).encode()))
-        await self._app({**scope, "headers": headers}, _replay(body, receive), send)
+        replayed = False
 
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that yields ``body`` whole once, then defers to ``receive``."""
-    replayed = False
-
-    async def replay() -> Message:
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
+        await self._app({**scope, "headers": headers}, replay, send)
 
 
 _GRPC_STATUS = {Code.INVALID_ARGUMENT: b"3"}
@@ -264,19 +294,32 @@ async def _send_grpc_status(send: Send, content_type: str, code: Code, message: 
     await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-class _RetryHeaderSender:
-    """Wraps ``send``: holds an error response's start until its body says the code."""
+class _Response:
+    """Wraps ``send``: notes the status; holds an error response's start until its body is in.
+
+    The body of an error names the Connect code: ``x-should-retry: false`` is added when a
+    retry cannot help.
+    """
+
+    __slots__ = ("_chunks", "_held", "_send", "code", "status")
 
     def __init__(self, send: Send) -> None:
         self._send = send
         self._held: Message | None = None
         self._chunks: list[bytes] = []
+        self.status = 0
+        self.code = ""
 
     async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start" and message.get("status", 200) >= 400:
-            self._held = message
+        if self._held is None:
+            if message["type"] == "http.response.start":
+                self.status = status = message.get("status", 200)
+                if status >= 400:
+                    self._held = message
+                    return
+            await self._send(message)
             return
-        if self._held is None or message["type"] != "http.response.body":
+        if message["type"] != "http.response.body":
             await self._send(message)
             return
         self._chunks.append(message.get("body", b""))
@@ -284,58 +327,22 @@ class _RetryHeaderSender:
             return
         start, self._held = self._held, None
         body = b"".join(self._chunks)
-        if not self._retryable(start["status"], body):
+        self.code = _error_code(body)
+        if not self._retryable(start["status"]):
             start = {**start, "headers": [*start.get("headers", []), (b"x-should-retry", b"false")]}
         await self._send(start)
         await self._send({"type": "http.response.body", "body": body, "more_body": False})
 
-    @staticmethod
-    def _retryable(status: int, body: bytes) -> bool:
-        try:
-            code = json.loads(body).get("code") if body else None
-        except (ValueError, AttributeError):
-            code = None
-        if isinstance(code, str):
-            return code in _RETRYABLE_NAMES
+    def _retryable(self, status: int) -> bool:
+        if self.code:
+            return self.code in _RETRYABLE_NAMES
         return status in _RETRYABLE_STATUSES
 
 
-class AccessLogMiddleware:
-    """Logs one line per HTTP request (no headers, query strings or bodies)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Handle one ASGI call."""
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0
-        code = ""
-
-        async def logging_send(message: Message) -> None:
-            nonlocal status, code
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and status >= 400 and not code:
-                try:
-                    parsed = json.loads(message.get("body", b"") or b"{}")
-                    code = str(parsed.get("code", "")) if isinstance(parsed, dict) else ""
-                except ValueError:
-                    code = ""
-            await send(message)
-
-        try:
-            await self._app(scope, receive, logging_send)
-        finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            _access_log.info(
-                "%s %s %d%s %.1fms",
-                scope["method"],
-                scope["path"],
-                status or 500,
-                f" {code}" if code else "",
-                elapsed_ms,
-            )
+def _error_code(body: bytes) -> str:
+    """The ``code`` of a Connect JSON error body, or ""."""
+    try:
+        code = json.loads(body).get("code") if body else None
+    except (ValueError, AttributeError, RecursionError):
+        code = None
+    return code if isinstance(code, str) else ""

@@ -13,6 +13,7 @@ from runnerkit.server.http_server import DEFAULT_LIMITS, uvicorn_config
 from runnerkit.server.serve import bind
 
 if TYPE_CHECKING:
+    import socket
     from collections.abc import Iterator
 
     from runnerkit.server.asgi import ASGIApp
@@ -43,22 +44,39 @@ def serve_in_thread(
         RuntimeError: The server did not start within ``START_TIMEOUT_S``.
     """
     sock = bind(host, 0)
-    port = sock.getsockname()[1]
     config = uvicorn_config(app, limits=limits)
     config.timeout_graceful_shutdown = 2  # a test server stops quickly
+    with running_in_thread(config, sock, "runnerkit-local-api"):
+        shown = f"[{host}]" if ":" in host else host
+        yield f"http://{shown}:{sock.getsockname()[1]}"
+
+
+@contextlib.contextmanager
+def running_in_thread(config: uvicorn.Config, sock: socket.socket, name: str) -> Iterator[None]:
+    """Run a uvicorn server on the bound ``sock`` in a daemon thread for the block's duration.
+
+    Args:
+        config: The server's configuration.
+        sock: A listening socket (closed at the end).
+        name: The thread's name.
+
+    Yields:
+        Once the server accepts connections.
+
+    Raises:
+        RuntimeError: The server did not start within ``START_TIMEOUT_S``.
+    """
     server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="runnerkit-local-api", daemon=True
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the local Runner API server did not start")
+                msg = f"the server of thread {name} did not start"
+                raise RuntimeError(msg)
             time.sleep(_POLL_S)
-        shown = f"[{host}]" if ":" in host else host
-        yield f"http://{shown}:{port}"
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=START_TIMEOUT_S)

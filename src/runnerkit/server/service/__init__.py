@@ -1,4 +1,4 @@
-"""The server's operations, one function per RPC: synchronous, run in a worker thread.
+"""The server's operations, one function per RPC: synchronous (``handlers/table.py``: where).
 
 Each takes the ``Services`` bundle, the caller and the request message, checks access and the
 rules (``runnerkit.server.domain``), talks to the store, and returns the response message or

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import copy
 import json
-import threading
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode
@@ -32,8 +31,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
     from runnerkit.server.asgi import Receive, Scope, Send
-
-_START_TIMEOUT_S = 10.0
 
 
 class FakeSCM:
@@ -187,25 +184,12 @@ class FakeSCMTransport(httpx.BaseTransport):
 def serve_fake_scm(fake: FakeSCM) -> Iterator[FakeSCM]:
     """Serve ``fake`` on 127.0.0.1:<free port> in a thread for the duration of the block."""
     from runnerkit.server.serve import bind  # noqa: PLC0415 - only loopback serving needs it
+    from runnerkit.testing.serving import running_in_thread  # noqa: PLC0415 - likewise
 
     sock = bind("127.0.0.1", 0)
     config = uvicorn.Config(
         fake, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=1
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="runnerkit-fake-scm", daemon=True
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake SCM did not start")
-            time.sleep(0.01)
+    with running_in_thread(config, sock, "runnerkit-fake-scm"):
         fake.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         yield fake
-    finally:
-        server.should_exit = True
-        thread.join(timeout=_START_TIMEOUT_S)
-        sock.close()
