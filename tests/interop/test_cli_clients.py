@@ -142,11 +142,20 @@ def test_buf_curl_grpc_through_reflection(interop_server: Server):
 )
 def test_buf_curl_connect_and_grpc_web_over_both_versions(interop_server: Server, flags):
     url = interop_server.base_url
+    for n in (1, 2):  # at least two runners, so that a page of one has a next page
+        created = run(
+            BUF, "curl", *flags, "-H", auth(interop_server),
+            "-d", f'{{"name": "buf curl {n}", "provider": "RUNNER_PROVIDER_GCP"}}',
+            f"{url}/gitpod.v1.RunnerService/CreateRunner",
+        )  # fmt: skip
+        assert json.loads(created.stdout)["runner"]["name"] == f"buf curl {n}"
     answer = run(
         BUF, "curl", *flags, "-H", auth(interop_server), "-d", '{"pagination": {"pageSize": 1}}',
         f"{url}/gitpod.v1.RunnerService/ListRunners",
     )  # fmt: skip
-    assert "pagination" in json.loads(answer.stdout)
+    page = json.loads(answer.stdout)
+    assert len(page["runners"]) == 1
+    assert page["pagination"]["nextToken"]
 
 
 # --- curl: HTTP/1.1, h2c prior knowledge, the h2c upgrade, Connect GET ----------------------

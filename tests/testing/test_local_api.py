@@ -16,7 +16,6 @@ import runnerkit
 from runnerkit.testing import LocalRunnerAPI, TokenRejectedError
 
 GROUP = "7d6f9c1e-0000-4000-8000-000000000001"
-_LEFT_BEHIND: dict[str, str] = {}  # part one of the isolation test leaves a token for part two
 
 
 def _runner(client: runnerkit.Client, name: str = "build") -> str:
@@ -24,15 +23,13 @@ def _runner(client: runnerkit.Client, name: str = "build") -> str:
     return str(created.runner.runner_id)
 
 
-def test_isolation_part_one_leaves_a_runner_and_a_user(runner_api, runner_api_client):
+def test_reset_between_tests_forgets_runners_and_users(runner_api, runner_api_client):
+    # What the plugin's fixture does before each test (test_plugin.py runs it across tests).
     _runner(runner_api_client, "left behind")
     _, token = runner_api.create_user("left-behind", runner_creator=True)
-    _LEFT_BEHIND["token"] = token
-
-
-def test_isolation_part_two_sees_an_empty_store(runner_api, runner_api_client):
+    runner_api.reset()
     assert list(runner_api_client.runners.list()) == []
-    stale = runner_api.client(bearer_token=_LEFT_BEHIND["token"], max_retries=0)
+    stale = runner_api.client(bearer_token=token, max_retries=0)
     with stale, pytest.raises(runnerkit.UnauthenticatedError):
         stale.runners.list().items  # noqa: B018
     assert runner_api.requests[-1].code == "unauthenticated"
