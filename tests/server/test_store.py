@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
+from importlib import resources
 from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from runnerkit.server.domain.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from runnerkit.server.storage import (
@@ -22,7 +26,12 @@ from runnerkit.server.storage.base import (
     RunnerTokenRecord,
     SubjectRecord,
 )
-from runnerkit.server.storage.engine import create_engine, migrate
+from runnerkit.server.storage.engine import (
+    HEAD_REVISION,
+    create_engine,
+    current_revision,
+    migrate,
+)
 from runnerkit.server.storage.tables import metadata
 
 if TYPE_CHECKING:
@@ -65,6 +74,32 @@ def test_migrations_are_idempotent_and_match_the_tables(store: SQLStore):
         assert compare_metadata(context, metadata) == []
     indexes = {i["name"] for i in sa.inspect(store.engine).get_indexes("runners")}
     assert "uq_runners_local_configuration" in indexes
+
+
+def test_head_revision_is_the_newest_migration(store: SQLStore):
+    """``HEAD_REVISION`` names alembic's head, and a migrated store is at it."""
+    location = str(resources.files("runnerkit.server.storage") / "migrations")
+    assert ScriptDirectory(location).get_heads() == [HEAD_REVISION]
+    assert current_revision(store.engine) == HEAD_REVISION
+
+
+def test_an_up_to_date_store_opens_without_alembic(tmp_path: Path):
+    """Migrating a store already at the head does not import alembic (server memory)."""
+    url = sqlite_url(tmp_path / "s.db")
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    code = (
+        "import sys\n"
+        "from runnerkit.server.storage import open_store\n"
+        f"store = open_store({url!r})\n"
+        "store.close()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_the_comparison_sees_drift(store: SQLStore):

@@ -19,8 +19,8 @@ from runnerkit.server.domain.runners import apply_update, check_enum, validate_c
 from runnerkit.server.pagination import fingerprint, page_size
 from runnerkit.server.service import MICROS
 from runnerkit.server.storage.base import RunnerQuery, RunnerRecord, RunnerTokenRecord
-from runnerkit_proto.gitpod.v1 import identity_pb2, runner_pb2
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
+from runnerkit_proto.gitpod.v1 import runner_pb2
 
 if TYPE_CHECKING:
     from runnerkit.server.service import Services
@@ -41,19 +41,31 @@ def timestamp(micros: int) -> timestamp_pb2.Timestamp:
 
 
 def runner_message(record: RunnerRecord) -> runner_pb2.Runner:
-    """The API's view of a stored runner (secrets only as sealed bytes or not at all)."""
+    """The API's view of a stored runner (secrets only as sealed bytes or not at all).
+
+    Sub-messages are filled in place (no temporary messages copied in); each is marked
+    present even when its stored bytes are empty, as a constructor argument would be.
+    """
     runner = runner_pb2.Runner(
         runner_id=record.id,
         name=record.name,
         kind=record.kind,  # type: ignore[arg-type]
         provider=record.provider,  # type: ignore[arg-type]
         runner_manager_id=record.runner_manager_id,
-        creator=identity_pb2.Subject(id=record.creator_id, principal=record.creator_principal),  # type: ignore[arg-type]
-        spec=runner_pb2.RunnerSpec.FromString(record.spec),
-        status=runner_pb2.RunnerStatus.FromString(record.status),
-        created_at=timestamp(record.created_at),
-        updated_at=timestamp(record.updated_at),
     )
+    creator = runner.creator
+    creator.SetInParent()
+    creator.id = record.creator_id
+    creator.principal = record.creator_principal  # type: ignore[assignment]
+    for field, stored in ((runner.spec, record.spec), (runner.status, record.status)):
+        field.SetInParent()
+        field.MergeFromString(stored)
+    for stamp, micros in (
+        (runner.created_at, record.created_at),
+        (runner.updated_at, record.updated_at),
+    ):
+        stamp.SetInParent()
+        stamp.FromMicroseconds(micros)
     runner.status.public_key = record.public_key
     return runner
 
