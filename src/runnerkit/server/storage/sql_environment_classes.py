@@ -130,14 +130,12 @@ class EnvironmentClassesTx(SQLTx):
         change: Callable[[EnvironmentClassRecord], EnvironmentClassRecord | None],
     ) -> EnvironmentClassRecord | None:
         """Apply ``change`` (None: no change) to the current row; None if the class is gone."""
-        row = self.first(_BY_ID_FOR_UPDATE if self.postgres else _BY_ID, {"id": class_id})
+        row = self.row_to_change(_BY_ID, _BY_ID_FOR_UPDATE, class_id)
         if row is None:
             return None
         current = _record(row)
         updated = change(current)
         if updated is None:
             return current
-        values = _values(updated)
-        values["b_id"] = values.pop("id")
-        self.execute(_UPDATE, values)
+        self.update_by_id(_UPDATE, _values(updated))
         return updated

@@ -112,16 +112,14 @@ class RunnersTx(SQLTx):
         ``change`` returns the new row, or None when nothing changes. Returns the row as it is
         afterwards, or None when the runner does not exist.
         """
-        row = self.first(_BY_ID_FOR_UPDATE if self.postgres else _BY_ID, {"id": runner_id})
+        row = self.row_to_change(_BY_ID, _BY_ID_FOR_UPDATE, runner_id)
         if row is None:
             return None
         current = read_runner(row)
         updated = change(current)
         if updated is None:
             return current
-        values: dict[str, object] = dataclasses.asdict(updated)
-        values["b_id"] = values.pop("id")
-        self.execute(_UPDATE, values)
+        self.update_by_id(_UPDATE, dataclasses.asdict(updated))
         return updated
 
     def delete_runner(self, runner_id: str) -> bool:

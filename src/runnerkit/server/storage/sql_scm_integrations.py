@@ -130,7 +130,7 @@ class SCMIntegrationsTx(SQLTx):
         ``change`` returns None (no change) or the new row and the token sources whose host
         tokens of the integration's runner and host are deleted in the same transaction.
         """
-        row = self.first(_BY_ID_FOR_UPDATE if self.postgres else _BY_ID, {"id": integration_id})
+        row = self.row_to_change(_BY_ID, _BY_ID_FOR_UPDATE, integration_id)
         if row is None:
             return None
         current = _record(row)
@@ -138,9 +138,7 @@ class SCMIntegrationsTx(SQLTx):
         if result is None:
             return current
         updated, sources = result
-        values: dict[str, object] = dataclasses.asdict(updated)
-        values["b_id"] = values.pop("id")
-        self.execute(_UPDATE, values)
+        self.update_by_id(_UPDATE, dataclasses.asdict(updated))
         delete_tokens(self, current.runner_id, current.host, sources)
         return updated
 

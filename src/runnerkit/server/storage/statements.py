@@ -164,6 +164,22 @@ class SQLTx:
         finally:
             cursor.close()
 
+    def row_to_change(
+        self, by_id: sa.ClauseElement, by_id_for_update: sa.ClauseElement, row_id: str
+    ) -> Row | None:
+        """The row with ``row_id`` (bind parameter ``id``), read to be changed.
+
+        PostgreSQL locks it (``FOR UPDATE``); on SQLite the write transaction already holds
+        the database's write lock.
+        """
+        return self.first(by_id_for_update if self.postgres else by_id, {"id": row_id})
+
+    def update_by_id(self, update: sa.ClauseElement, values: Mapping[str, object]) -> None:
+        """Run ``update`` (``… WHERE id = :b_id``) with a record's column values."""
+        params = dict(values)
+        params["b_id"] = params.pop("id")
+        self.execute(update, params)
+
     def execute_many(self, stmt: sa.ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run a (module-level) statement once per parameter set."""
         if not rows:
