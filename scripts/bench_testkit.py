@@ -74,7 +74,7 @@ def main() -> None:
     ops: dict[str, list[float]] = {"reset": [], "snapshot": [], "restore": []}
     with LocalRunnerAPI() as api, api.client() as client:
         for i in range(20):
-            client.runners.create(name=f"r{i}", provider="RUNNER_PROVIDER_GCP")
+            client.runners.create(name=f"runner-{i}", provider="RUNNER_PROVIDER_GCP")
         api.hooks.mark_initial()  # reset() returns to these 20 runners
         for _ in range(args.rounds):
             ops["snapshot"].append(_timed(api.snapshot))
