@@ -20,8 +20,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from runnerkit.cli import main
-from runnerkit.cli.resources import COMMANDS
+from runnerkit.cli import SERVER_COMMANDS, main
 from tests.client.fake_api import State, build_app, serve
 from tests.client.server_gaps import KNOWN_UNIMPLEMENTED
 from tests.support.server import create_user, new_group_id
@@ -75,10 +74,14 @@ def runner_id(env) -> str:
 
 def _all_commands() -> list[list[str]]:
     paths: list[list[str]] = []
-    for group in COMMANDS:
-        paths.append([group.name or ""])
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        if name in SERVER_COMMANDS or name == "completion":
+            continue
+        group = main.get_command(ctx, name)
+        paths.append([name])
         assert isinstance(group, click.Group)
-        paths += [[group.name or "", sub] for sub in group.commands]
+        paths += [[name, sub] for sub in group.commands]
     return paths
 
 

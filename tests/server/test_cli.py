@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from typing import TYPE_CHECKING
 
@@ -142,3 +144,26 @@ def test_serve_help():
     assert result.exit_code == 0
     assert "--port" in result.output
     assert "--db" in result.output
+
+
+def test_serve_loads_the_testing_kit_only_for_a_server_for_tests(tmp_path: Path):
+    """A plain ``serve`` does not import ``runnerkit.testing`` (YAML, fakes: server memory)."""
+    code = (
+        "import socket, sys\n"
+        "from click.testing import CliRunner\n"
+        "from runnerkit.cli import main\n"
+        "taken = socket.socket()\n"
+        "taken.bind(('127.0.0.1', 0))\n"
+        "taken.listen()\n"
+        "port = str(taken.getsockname()[1])\n"
+        "args = ['serve', '--port', port, '--db', sys.argv[1]] + sys.argv[2:]\n"
+        "result = CliRunner().invoke(main, args)\n"
+        "print(result.exit_code, 'cannot listen' in result.output,"
+        " any(m.startswith('runnerkit.testing') for m in sys.modules))\n"
+    )
+    db = str(tmp_path / "s.db")
+    for extra, loaded in (([], "False"), (["--test-api"], "True")):
+        out = subprocess.run(
+            [sys.executable, "-c", code, db, *extra], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.split() == ["1", "True", loaded]

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import pytest
-import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from runnerkit.server.domain.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from runnerkit.server.storage import (
@@ -26,13 +19,7 @@ from runnerkit.server.storage.base import (
     RunnerTokenRecord,
     SubjectRecord,
 )
-from runnerkit.server.storage.engine import (
-    HEAD_REVISION,
-    create_engine,
-    current_revision,
-    migrate,
-)
-from runnerkit.server.storage.tables import metadata
+from runnerkit.server.storage.engine import create_engine
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,68 +47,6 @@ def _runner(
         created_at=created_at if created_at is not None else 1_000 + n,
         updated_at=1_000 + n,
     )
-
-
-def test_migrations_are_idempotent_and_match_the_tables(store: SQLStore):
-    """``tables.py``/``config_tables.py`` describe the migrated schema exactly.
-
-    Alembic's autogenerate comparison covers columns and types, nullability, primary and
-    foreign keys with their ``ON DELETE`` actions, unique constraints and indexes.
-    """
-    migrate(store.engine)  # a second run changes nothing
-    with store.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, metadata) == []
-    indexes = {i["name"] for i in sa.inspect(store.engine).get_indexes("runners")}
-    assert "uq_runners_local_configuration" in indexes
-
-
-def test_head_revision_is_the_newest_migration(store: SQLStore):
-    """``HEAD_REVISION`` names alembic's head, and a migrated store is at it."""
-    location = str(resources.files("runnerkit.server.storage") / "migrations")
-    assert ScriptDirectory(location).get_heads() == [HEAD_REVISION]
-    assert current_revision(store.engine) == HEAD_REVISION
-
-
-def test_an_up_to_date_store_opens_without_alembic(tmp_path: Path):
-    """Migrating a store already at the head does not import alembic (server memory)."""
-    url = sqlite_url(tmp_path / "s.db")
-    engine = create_engine(url)
-    try:
-        migrate(engine)
-    finally:
-        engine.dispose()
-    code = (
-        "import sys\n"
-        "from runnerkit.server.storage import open_store\n"
-        f"store = open_store({url!r})\n"
-        "store.close()\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
-
-
-def test_the_comparison_sees_drift(store: SQLStore):
-    """The comparison is not vacuous: a dropped index and a missing cascade show up."""
-    drifted = sa.MetaData()
-    for table in metadata.sorted_tables:
-        table.to_metadata(drifted)
-    policies = drifted.tables["runner_policies"]
-    policies.indexes.clear()
-    tokens = drifted.tables["runner_tokens"]
-    cascade = next(iter(tokens.foreign_key_constraints))
-    cascade.ondelete = None
-    for key in cascade.elements:
-        key.ondelete = None
-    with store.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, drifted)
-    kinds = {
-        (entry[0], getattr(entry[1], "name", None)) for entry in diff if isinstance(entry, tuple)
-    }
-    assert ("remove_index", "ix_runner_policies_group_order") in kinds
-    assert any(kind == "add_fk" for kind, _ in kinds)
 
 
 def test_subjects_tokens_and_groups(store: SQLStore):

@@ -218,15 +218,20 @@ def serve(  # noqa: PLR0917 - click passes options positionally
     from runnerkit.server.bootstrap import StartupError  # noqa: PLC0415
     from runnerkit.server.scm import SCMConfig  # noqa: PLC0415
     from runnerkit.server.serve import ServeOptions, run  # noqa: PLC0415
-    from runnerkit.testing.seed import SeedError, load_seed  # noqa: PLC0415
-    from runnerkit.testing.serve_setup import ServeTesting  # noqa: PLC0415
 
     if db.sqlite_path is not None:
         db.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        testing = ServeTesting(test_api, load_seed(seed) if seed else None, fake_scm, reset)
-    except SeedError as exc:
-        raise click.ClickException(str(exc)) from None
+    failures: tuple[type[Exception], ...] = (StartupError,)
+    testing = None
+    if for_tests:  # the testing kit (YAML, fakes, test API) only for a server for tests
+        from runnerkit.testing.seed import SeedError, load_seed  # noqa: PLC0415
+        from runnerkit.testing.serve_setup import ServeTesting  # noqa: PLC0415
+
+        failures = (StartupError, SeedError)
+        try:
+            testing = ServeTesting(test_api, load_seed(seed) if seed else None, fake_scm, reset)
+        except SeedError as exc:
+            raise click.ClickException(str(exc)) from None
     options = ServeOptions(
         db=db,
         host=host,
@@ -238,9 +243,9 @@ def serve(  # noqa: PLR0917 - click passes options positionally
         scm=SCMConfig(api_base_urls=api_urls, web_base_urls=web_urls),
         tls_cert=tls_cert,
         tls_key=tls_key,
-        testing=testing if for_tests else None,
+        testing=testing,
     )
     try:
         run(options)
-    except (StartupError, SeedError) as exc:
+    except failures as exc:
         raise click.ClickException(str(exc)) from None

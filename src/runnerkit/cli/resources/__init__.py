@@ -15,18 +15,7 @@ from runnerkit.cli.resources.runners import runners
 from runnerkit.cli.resources.scm import context_url
 from runnerkit.cli.resources.scm_integrations import scm_integrations
 
-COMMANDS = (
-    runners,
-    policies,
-    environment_classes,
-    scm_integrations,
-    host_tokens,
-    schema,
-    context_url,
-)
-
 __all__ = [
-    "COMMANDS",
     "context_url",
     "environment_classes",
     "host_tokens",

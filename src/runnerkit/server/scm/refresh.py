@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 
 from runnerkit.server.domain.scm_catalog import normalize_host
 from runnerkit.server.scm.base import SCMAuthRequiredError, SCMUnsupportedError
-from runnerkit.server.scm.http import json_object, send, text, web_base_url
+from runnerkit.server.scm.config import web_base_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import httpx
 
-    from runnerkit.server.scm.http import SCMConfig
+    from runnerkit.server.scm.config import SCMConfig
 
 __all__ = [
     "REFRESH_SKEW",
@@ -119,6 +119,8 @@ def refresh_oauth_token(
         SCMRateLimitedError: The SCM's rate limit is used up.
         SCMUnavailableError: The SCM failed or did not answer.
     """
+    from runnerkit.server.scm.http import json_object, send, text  # noqa: PLC0415 - httpx: on use
+
     host = normalize_host(host)
     if scm_id not in _PATHS:
         raise SCMUnsupportedError(f"token refresh is not supported for {scm_id}")

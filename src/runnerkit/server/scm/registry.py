@@ -1,7 +1,8 @@
 """Pick the adapter for an SCM and host, over one shared pooled HTTP client.
 
 The registry owns the client (unless one is given) and caches one adapter per
-``(scm_id, host)``. SCMs without a REST adapter (Bitbucket, Azure DevOps) raise
+``(scm_id, host)``. The client and the adapters (and with them httpx) are loaded on the first
+SCM call, not when the server starts: a server whose clients never call an SCM does without. SCMs without a REST adapter (Bitbucket, Azure DevOps) raise
 :class:`~runnerkit.server.scm.base.SCMUnsupportedError` (``unimplemented``).
 """
 
@@ -12,9 +13,7 @@ from typing import TYPE_CHECKING, Self
 
 from runnerkit.server.domain.scm_catalog import normalize_host
 from runnerkit.server.scm.base import SCMUnsupportedError
-from runnerkit.server.scm.github import GitHubAdapter
-from runnerkit.server.scm.gitlab import GitLabAdapter
-from runnerkit.server.scm.http import SCMConfig, make_client
+from runnerkit.server.scm.config import SCMConfig
 from runnerkit.server.scm.refresh import RefreshedToken, refresh_oauth_token
 
 if TYPE_CHECKING:
@@ -40,9 +39,30 @@ class SCMRegistry:
     def __init__(self, config: SCMConfig | None = None, client: httpx.Client | None = None) -> None:
         self.config = config or SCMConfig()
         self._own_client = client is None
-        self.client = client if client is not None else make_client(self.config)
+        self._client = client
+        self._closed = False
         self._adapters: dict[tuple[str, str], SCMAdapter] = {}
         self._lock = threading.Lock()
+        self._client_lock = threading.Lock()
+
+    @property
+    def client(self) -> httpx.Client:
+        """The shared client: the one given, else built on first use.
+
+        Raises:
+            RuntimeError: The registry was closed.
+        """
+        client = self._client
+        if client is not None:
+            return client
+        with self._client_lock:
+            if self._closed:
+                raise RuntimeError("the SCM registry is closed")
+            if self._client is None:
+                from runnerkit.server.scm.http import make_client  # noqa: PLC0415 - on use
+
+                self._client = make_client(self.config)
+            return self._client
 
     def adapter(self, scm_id: str, host: str) -> SCMAdapter:
         """The adapter for a host of an SCM.
@@ -67,8 +87,12 @@ class SCMRegistry:
 
     def _build(self, scm_id: str, host: str) -> SCMAdapter:
         if scm_id == "github":
+            from runnerkit.server.scm.github import GitHubAdapter  # noqa: PLC0415 - on use
+
             return GitHubAdapter(self.client, host, self.config)
         if scm_id == "gitlab":
+            from runnerkit.server.scm.gitlab import GitLabAdapter  # noqa: PLC0415 - on use
+
             return GitLabAdapter(self.client, host, self.config)
         raise SCMUnsupportedError(f"{scm_id or 'this SCM'} is not supported for {host} yet")
 
@@ -107,9 +131,12 @@ class SCMRegistry:
         )
 
     def close(self) -> None:
-        """Close the client if the registry built it."""
-        if self._own_client:
-            self.client.close()
+        """Close the client if the registry built it (a later call raises ``RuntimeError``)."""
+        with self._client_lock:
+            self._closed = True
+            client, own = self._client, self._own_client
+        if own and client is not None:
+            client.close()
 
     def __enter__(self) -> Self:
         return self

@@ -1,5 +1,12 @@
 """Engines and schema: ``create_engine``, ``migrate``, the start-up lock, the reachability wait.
 
+``migrate`` brings a database to the newest schema revision (:data:`HEAD_REVISION`) by the
+cheapest way that yields the same schema: a database already there is left alone; an empty
+one gets the tables of ``tables.py``/``config_tables.py`` (which describe that revision, as a
+test checks against the migrations) and is stamped with the revision, as Alembic's "building
+an up to date database from scratch" recipe does; any other runs the Alembic migrations. Only
+the last imports Alembic (~7 MiB of a server's memory).
+
 SQLite runs in WAL mode with ``synchronous=FULL`` (a commit is on disk before the call returns,
 so acknowledged writes survive a crash of the process), foreign keys on, and write
 transactions opened with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the database
@@ -40,9 +47,15 @@ _CONNECT_TIMEOUT_S = 5
 # pg_advisory_lock key of the start-up work ("rnkt").
 _STARTUP_LOCK_KEY = 0x726E6B74
 _FILE_MODE = 0o600
-# The newest revision in migrations/versions (a test checks it against alembic's head). A
-# database already there is left alone without importing alembic (~8 MiB of a server's memory).
+# The newest revision in migrations/versions (a test checks it against alembic's head).
 HEAD_REVISION = "0004_policy_order"
+# Alembic's version table, as its ``MigrationContext`` creates it (a test compares the two).
+_VERSION_TABLE = sa.Table(
+    "alembic_version",
+    sa.MetaData(),
+    sa.Column("version_num", sa.String(32), nullable=False),
+    sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 class DatabaseUnreachableError(RuntimeError):
@@ -102,16 +115,46 @@ def create_engine(url: str, *, pool_size: int = WORKER_THREADS) -> sa.Engine:
 
 
 def migrate(engine: sa.Engine) -> None:
-    """Bring the database schema to the newest revision (creating it when empty).
-
-    A database already at :data:`HEAD_REVISION` is checked with one SELECT; alembic is only
-    imported when there is something to do.
+    """Bring the database schema to :data:`HEAD_REVISION` (see the module docstring).
 
     Args:
         engine: Engine of the database to migrate.
     """
-    if current_revision(engine) == HEAD_REVISION:
+    revision, empty = _schema_state(engine)
+    if revision == HEAD_REVISION:
         return
+    if empty:
+        create_schema(engine)
+    else:
+        run_migrations(engine)
+
+
+def create_schema(engine: sa.Engine) -> None:
+    """Create the newest schema in an empty database and stamp it with its revision.
+
+    One transaction: the tables of ``tables.py`` and ``config_tables.py``, then Alembic's
+    version table holding :data:`HEAD_REVISION`; later revisions migrate it as usual.
+
+    Args:
+        engine: Engine of a database without tables.
+    """
+    from runnerkit.server.storage import config_tables  # noqa: F401, PLC0415 - its tables
+    from runnerkit.server.storage.tables import metadata  # noqa: PLC0415
+
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        metadata.create_all(conn, checkfirst=False)
+        _VERSION_TABLE.create(conn)
+        conn.execute(_VERSION_TABLE.insert(), {"version_num": HEAD_REVISION})
+        conn.commit()
+
+
+def run_migrations(engine: sa.Engine) -> None:
+    """Run Alembic's migrations from the database's revision (none: empty) to the head.
+
+    Args:
+        engine: Engine of the database to migrate.
+    """
     from alembic import command  # noqa: PLC0415 - only when a migration is due (memory)
     from alembic.config import Config  # noqa: PLC0415
 
@@ -125,6 +168,15 @@ def migrate(engine: sa.Engine) -> None:
         conn.commit()
 
 
+def _schema_state(engine: sa.Engine) -> tuple[str | None, bool]:
+    """The database's schema revision (as ``current_revision``) and whether it has no tables."""
+    with engine.connect() as conn:
+        names = sa.inspect(conn).get_table_names()
+        revision = _read_revision(conn) if _VERSION_TABLE.name in names else None
+        conn.rollback()
+    return revision, not names
+
+
 def current_revision(engine: sa.Engine) -> str | None:
     """The schema revision stored in the database; None when it has none (or several).
 
@@ -135,11 +187,14 @@ def current_revision(engine: sa.Engine) -> str | None:
         The single ``alembic_version`` row's revision, or None.
     """
     with engine.connect() as conn:
-        if not sa.inspect(conn).has_table("alembic_version"):
-            conn.rollback()
-            return None
-        rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        has_version = sa.inspect(conn).has_table(_VERSION_TABLE.name)
+        revision = _read_revision(conn) if has_version else None
         conn.rollback()
+    return revision
+
+
+def _read_revision(conn: sa.Connection) -> str | None:
+    rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
     return str(rows[0][0]) if len(rows) == 1 else None
 
 
@@ -231,7 +286,10 @@ __all__ = [
     "DatabaseUnreachableError",
     "checkpoint",
     "create_engine",
+    "create_schema",
+    "current_revision",
     "migrate",
+    "run_migrations",
     "startup_lock",
     "wait_until_reachable",
 ]
