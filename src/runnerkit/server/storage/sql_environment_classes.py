@@ -21,7 +21,12 @@ from runnerkit.server.storage.queries import (
     may_use,
 )
 from runnerkit.server.storage.records import EnvironmentClassRecord
-from runnerkit.server.storage.statements import SQLTx, log_unexpected, violated_constraint
+from runnerkit.server.storage.statements import (
+    SQLTx,
+    log_unexpected,
+    record_values,
+    violated_constraint,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -57,7 +62,7 @@ def _record(row: Sequence[Any]) -> EnvironmentClassRecord:
 
 def _values(record: EnvironmentClassRecord) -> dict[str, object]:
     pairs = [list(pair) for pair in record.configuration]
-    return {**dataclasses.asdict(record), "configuration": json.dumps(pairs)}
+    return {**record_values(record), "configuration": json.dumps(pairs)}
 
 
 @functools.lru_cache(maxsize=256)

@@ -14,7 +14,12 @@ from runnerkit.server.storage import config_tables as ct
 from runnerkit.server.storage import tables as t
 from runnerkit.server.storage.queries import after_position, bind_after, bind_viewer, policy_exists
 from runnerkit.server.storage.records import HostTokenRecord
-from runnerkit.server.storage.statements import SQLTx, log_unexpected, violated_constraint
+from runnerkit.server.storage.statements import (
+    SQLTx,
+    log_unexpected,
+    record_values,
+    violated_constraint,
+)
 from runnerkit_proto.gitpod.v1 import identity_pb2
 
 if TYPE_CHECKING:
@@ -76,7 +81,7 @@ def _record(row: Sequence[Any]) -> HostTokenRecord:
 
 
 def _values(record: HostTokenRecord) -> dict[str, object]:
-    return {**dataclasses.asdict(record), "scopes": json.dumps(list(record.scopes))}
+    return {**record_values(record), "scopes": json.dumps(list(record.scopes))}
 
 
 @functools.lru_cache(maxsize=256)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -10,7 +9,12 @@ import sqlalchemy as sa
 from runnerkit.server.domain.errors import AlreadyExistsError, NotFoundError
 from runnerkit.server.storage import tables as t
 from runnerkit.server.storage.queries import RUNNER_COLUMNS, merge_page, read_runner, runner_page
-from runnerkit.server.storage.statements import SQLTx, log_unexpected, violated_constraint
+from runnerkit.server.storage.statements import (
+    SQLTx,
+    log_unexpected,
+    record_values,
+    violated_constraint,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -81,7 +85,7 @@ class RunnersTx(SQLTx):
         ):
             raise AlreadyExistsError(_LOCAL_CONFIGURATION_TAKEN_MESSAGE)
         try:
-            self.execute(_INSERT, dataclasses.asdict(runner))
+            self.execute(_INSERT, record_values(runner))
             self.execute_many(_INSERT_TOKEN, [_token_values(token) for token in tokens])
         except self.integrity_error as exc:
             which = violated_constraint(exc, _UNIQUE_KEYS)
@@ -119,7 +123,7 @@ class RunnersTx(SQLTx):
         updated = change(current)
         if updated is None:
             return current
-        self.update_by_id(_UPDATE, dataclasses.asdict(updated))
+        self.update_by_id(_UPDATE, record_values(updated))
         return updated
 
     def delete_runner(self, runner_id: str) -> bool:

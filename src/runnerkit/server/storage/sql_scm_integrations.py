@@ -21,7 +21,12 @@ from runnerkit.server.storage.queries import (
 )
 from runnerkit.server.storage.records import SCMIntegrationRecord
 from runnerkit.server.storage.sql_host_tokens import delete_tokens
-from runnerkit.server.storage.statements import SQLTx, log_unexpected, violated_constraint
+from runnerkit.server.storage.statements import (
+    SQLTx,
+    log_unexpected,
+    record_values,
+    violated_constraint,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -87,7 +92,7 @@ class SCMIntegrationsTx(SQLTx):
         if self.first(_FOR_HOST, {"runner_id": record.runner_id, "host": record.host}):
             raise AlreadyExistsError(message)
         try:
-            self.execute(_INSERT, dataclasses.asdict(record))
+            self.execute(_INSERT, record_values(record))
         except self.integrity_error as exc:
             which = violated_constraint(exc, _UNIQUE_KEYS)
             if which == "uq_scm_integrations_runner_host":  # lost a race to a twin
@@ -138,7 +143,7 @@ class SCMIntegrationsTx(SQLTx):
         if result is None:
             return current
         updated, sources = result
-        self.update_by_id(_UPDATE, dataclasses.asdict(updated))
+        self.update_by_id(_UPDATE, record_values(updated))
         delete_tokens(self, current.runner_id, current.host, sources)
         return updated
 

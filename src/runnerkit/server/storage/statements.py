@@ -192,6 +192,15 @@ class SQLTx:
             cursor.close()
 
 
+def record_values(record: object) -> dict[str, Any]:
+    """The column values of a flat record (a dataclass whose fields are its table's columns).
+
+    A shallow copy of the instance's fields: the values are immutable (str, int, bytes,
+    tuples), so the deep copy ``dataclasses.asdict`` makes (~16 µs for a runner) buys nothing.
+    """
+    return dict(vars(record))
+
+
 # SQLite names the columns of a failed UNIQUE constraint; PostgreSQL names the constraint.
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
 
