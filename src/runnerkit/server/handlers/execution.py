@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 
+from runnerkit.server.handlers.group_commit import GroupCommitWriter
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
@@ -102,8 +104,10 @@ class Executor:
         store_threads: int = DEFAULT_STORE_THREADS,
         scm_threads: int = DEFAULT_SCM_THREADS,
         scm_queue: int = DEFAULT_SCM_QUEUE,
+        writer: GroupCommitWriter | None = None,
     ) -> None:
         self.inline_reads = inline_reads
+        self._writer = writer
         self._store_pool = ThreadPoolExecutor(store_threads, thread_name_prefix="runnerkit-store")
         self._scm_pool = ThreadPoolExecutor(scm_threads, thread_name_prefix="runnerkit-scm")
         self._scm_limit = scm_threads + scm_queue
@@ -112,9 +116,12 @@ class Executor:
 
     @classmethod
     def for_store(cls, store: object, **limits: int) -> Executor:
-        """The executor for ``store``: inline reads on SQLite, a pool sized to its connections."""
+        """The executor for ``store``: inline reads and group commit on SQLite, else a pool."""
         limits.setdefault("store_threads", store_pool_size(store))
-        return cls(inline_reads=store_reads_inline(store), **limits)
+        inline = store_reads_inline(store)
+        write_group = getattr(store, "write_group", None)
+        writer = GroupCommitWriter(write_group) if inline and callable(write_group) else None
+        return cls(inline_reads=inline, writer=writer, **limits)
 
     def runner(self, runs: Runs) -> Callable[..., Awaitable[Any]]:
         """The coroutine function that runs a callable and its arguments as ``runs`` says."""
@@ -122,6 +129,8 @@ class Executor:
             return self.scm
         if runs is Runs.READ and self.inline_reads:
             return _inline
+        if runs is Runs.WRITE and self._writer is not None:
+            return self._writer.run
         return self.store
 
     async def run(self, runs: Runs, function: Callable[..., _T], *args: object) -> _T:
@@ -164,6 +173,8 @@ class Executor:
     def shutdown(self) -> None:
         """Stop the pools' threads once their current work is done (does not wait)."""
         self._store_pool.shutdown(wait=False, cancel_futures=True)
+        if self._writer is not None:
+            self._writer.shutdown()
         self._scm_pool.shutdown(wait=False, cancel_futures=True)
 
 

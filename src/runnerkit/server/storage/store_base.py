@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from runnerkit.server.storage.statements import StatementCache
 from runnerkit.server.storage.transaction import Transaction
+from runnerkit.server.storage.write_group import WriteGroup
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -43,6 +44,7 @@ class SQLStoreBase:
         self._engine = engine
         self._statements = StatementCache(engine.dialect)
         self._sqlite = engine.dialect.name == "sqlite"
+        self._write_begin = "BEGIN IMMEDIATE" if self._sqlite else None
         database = engine.url.database or ""
         in_memory = database in ("", ":memory:") or "mode=memory" in database
         self._lean = self._sqlite and not in_memory
@@ -109,8 +111,41 @@ class SQLStoreBase:
             dbapi.close()
 
     def write(self) -> contextlib.AbstractContextManager[Transaction]:
-        """A write transaction: ``with store.write() as tx: ...`` commits at the end."""
-        return self._transaction(write=True, begin="BEGIN IMMEDIATE" if self._sqlite else None)
+        """A write transaction: ``with store.write() as tx: ...`` commits at the end.
+
+        Inside :meth:`write_group` on the same thread, it is a savepoint of the group's
+        transaction instead, committed with the group.
+        """
+        group: WriteGroup | None = getattr(self._local, "group", None)
+        if group is not None:
+            return group.savepoint()
+        return self._transaction(write=True, begin=self._write_begin)
+
+    @contextlib.contextmanager
+    def write_group(self) -> Iterator[WriteGroup]:
+        """Group commit: the ``write()`` blocks this thread runs inside share one transaction.
+
+        The caller commits the group (``group.commit()``) and only then reports the writes as
+        done; leaving the block without committing rolls back what is left (see
+        ``write_group.py``). Groups do not nest.
+
+        Yields:
+            The group.
+        """
+        if getattr(self._local, "group", None) is not None:
+            msg = "write groups do not nest"
+            raise RuntimeError(msg)
+        dbapi: Any = self._engine.raw_connection()
+        try:
+            group = WriteGroup(dbapi, self._statements, self._write_begin)
+            self._local.group = group
+            try:
+                yield group
+            finally:
+                self._local.group = None
+                group.rollback()  # after a commit a no-op; else nothing of the group stays
+        finally:
+            dbapi.close()
 
     def read(self) -> contextlib.AbstractContextManager[Transaction]:
         """A read transaction: one consistent view for several statements.
