@@ -108,6 +108,23 @@ def test_a_failing_block_rolls_back_alone(db: Path, store: SQLStore):
     assert _stored_runner_ids(db) == {_runner(1).id, _runner(4).id}
 
 
+def test_a_failing_first_block_rolls_back_alone(db: Path, store: SQLStore):
+    store.insert_runner(_runner(1), [])
+
+    def taken_id() -> None:
+        with store.write() as tx:
+            tx.insert_runner(_runner(2), [])  # undone with the block
+            tx.insert_runner(_runner(1), [])
+
+    with store.write_group() as group:
+        with pytest.raises(AlreadyExistsError):
+            taken_id()
+        store.insert_runner(_runner(3), [])
+        store.insert_runner(_runner(4), [])
+        group.commit()
+    assert _stored_runner_ids(db) == {_runner(n).id for n in (1, 3, 4)}
+
+
 def test_a_group_left_without_its_commit_stores_nothing(db: Path, store: SQLStore):
     def unfinished() -> None:
         with store.write_group():

@@ -75,18 +75,7 @@ class SQLStoreBase:
         """
         tx: Transaction | None = getattr(self._local, "tx", None)
         if tx is None:
-            pooled = self._engine.raw_connection()
-            connection: Any = pooled.driver_connection
-            pooled.detach()  # the pool forgets it; close() or the thread's end closes it
-            with self._lean_lock:
-                self._lean_connections.add(connection)
-            weakref.finalize(
-                threading.current_thread(),
-                _close_lean,
-                self._lean_connections,
-                self._lean_lock,
-                connection,
-            )
+            connection = self._own_connection()
             connection.execute("PRAGMA query_only=ON")
             tx = Transaction(connection, self._statements, write=False)
             self._local.tx = tx
@@ -135,17 +124,56 @@ class SQLStoreBase:
         if getattr(self._local, "group", None) is not None:
             msg = "write groups do not nest"
             raise RuntimeError(msg)
-        dbapi: Any = self._engine.raw_connection()
-        try:
-            group = WriteGroup(dbapi, self._statements, self._write_begin)
-            self._local.group = group
+        if not self._lean:  # PostgreSQL, in-memory SQLite: a pooled connection per group
+            dbapi: Any = self._engine.raw_connection()
             try:
-                yield group
+                yield from self._grouped(dbapi)
             finally:
-                self._local.group = None
-                group.rollback()  # after a commit a no-op; else nothing of the group stays
+                dbapi.close()
+            return
+        # A SQLite file: the thread's own write connection, kept between groups (no pool
+        # check-out, check-in and reset per group); dropped after a group that failed.
+        connection = getattr(self._local, "write_connection", None)
+        if connection is None:
+            connection = self._own_connection()
+            self._local.write_connection = connection
+        ok = False
+        try:
+            yield from self._grouped(connection)
+            ok = True
         finally:
-            dbapi.close()
+            if not ok:
+                self._local.write_connection = None
+                _close_lean(self._lean_connections, self._lean_lock, connection)
+
+    def _grouped(self, dbapi: Any) -> Iterator[WriteGroup]:  # noqa: ANN401 - a DB-API connection
+        group = WriteGroup(dbapi, self._statements, self._write_begin)
+        self._local.group = group
+        try:
+            yield group
+        finally:
+            self._local.group = None
+            group.rollback()  # a no-op after the commit; else nothing of the group stays
+
+    def _own_connection(self) -> Any:  # noqa: ANN401 - a DB-API connection
+        """A driver connection of the calling thread's own, set up like every other.
+
+        It comes from the engine and is then detached from the pool: it belongs to the thread
+        until the thread ends or ``close()``.
+        """
+        pooled = self._engine.raw_connection()
+        connection: Any = pooled.driver_connection
+        pooled.detach()  # the pool forgets it; close() or the thread's end closes it
+        with self._lean_lock:
+            self._lean_connections.add(connection)
+        weakref.finalize(
+            threading.current_thread(),
+            _close_lean,
+            self._lean_connections,
+            self._lean_lock,
+            connection,
+        )
+        return connection
 
     def read(self) -> contextlib.AbstractContextManager[Transaction]:
         """A read transaction: one consistent view for several statements.
