@@ -8,17 +8,19 @@ handler table (``handlers/table.py``) says which kind it is, and :class:`Executo
   the ~55 µs thread hop and the disconnect-watch task connectrpc starts when a handler
   suspends. On any other store (PostgreSQL: network I/O) it runs on the store pool, since
   blocking the loop on a network round trip would stall every other request.
-- ``Runs.WRITE`` — a durable write (SQLite: ``synchronous=FULL``, an fsync per commit). Always
-  on the store pool, never on the loop.
+- ``Runs.WRITE`` — a durable write (SQLite: ``synchronous=FULL``, an fsync per commit). Never
+  on the loop: on SQLite on the group-commit writer thread (``handlers/group_commit.py``: the
+  writes waiting at the same time share one commit, each answered after it), else on the store
+  pool, one transaction each.
 - ``Runs.SCM`` — the operation calls a GitHub/GitLab host (``server/scm``). It runs on its own
   bounded SCM pool, so slow SCM hosts never hold up other RPCs. At most ``scm_threads`` run and
   ``scm_queue`` more wait; beyond that the call is refused at once with ``unavailable`` (retry
   later) instead of queueing without bound.
 
-The store pool has ``store_threads`` threads: one on SQLite (one writer at a time, queued in
-arrival order), else the store's connection pool size (each thread holds at most one
-connection). Threads start on first use; :meth:`Executor.shutdown`
-stops them (the app's lifespan shutdown).
+The store pool has ``store_threads`` threads: one on SQLite (where it runs nothing the writer
+does not: reads are inline), else the store's connection pool size (each thread holds at most
+one connection). Threads start on first use; :meth:`Executor.shutdown` stops them (the app's
+lifespan shutdown).
 """
 
 from __future__ import annotations
@@ -63,9 +65,10 @@ def store_reads_inline(store: object) -> bool:
 def store_pool_size(store: object) -> int:
     """Threads for the store pool: 1 for SQLite, else the store's connection pool size.
 
-    SQLite has one writer at a time, and on SQLite the pool only runs writes (reads are
-    inline): one thread queues them in arrival order, where several threads would wait for the
-    database lock in SQLite's busy handler, which sleeps in growing steps (up to 100 ms).
+    SQLite has one writer at a time, and on SQLite the pool only runs writes of an executor
+    without a group-commit writer (reads are inline): one thread queues them in arrival order,
+    where several threads would wait for the database lock in SQLite's busy handler, which
+    sleeps in growing steps (up to 100 ms).
     """
     if store_reads_inline(store):
         return 1
@@ -95,6 +98,7 @@ class Executor:
         store_threads: Size of the store pool (writes; reads when not inline).
         scm_threads: SCM calls that run at once.
         scm_queue: SCM calls that may wait for a thread; more are refused (``unavailable``).
+        writer: Runs ``Runs.WRITE`` instead of the store pool (SQLite's group commit).
     """
 
     def __init__(

@@ -8,6 +8,10 @@ with ``BEGIN``; ``synchronous=FULL`` (set when the engine connects) makes a comm
 before it returns. PostgreSQL runs READ COMMITTED; rows to be changed are read
 ``FOR UPDATE``; unique constraints settle races.
 
+``write_group()`` is group commit (``write_group.py``): inside it, the ``write()`` blocks of
+the calling thread are savepoints of one transaction that the caller commits once; the server's
+SQLite writer thread (``handlers/group_commit.py``) runs concurrent writes in groups this way.
+
 ``single()`` is for one read statement: no explicit transaction at all (an autocommit
 statement reads one consistent snapshot). On a SQLite file it runs on a connection of the
 calling thread's own, kept until the thread ends (read-only, ``query_only``), so the hottest reads
