@@ -312,6 +312,29 @@ def test_a_failed_commit_fails_every_write_of_the_group(db: Path, store: SQLStor
     assert _stored_runner_ids(db) == {_runner(3).id}
 
 
+def test_a_write_whose_caller_left_before_it_started_is_skipped(db: Path, store: SQLStore):
+    writer = GroupCommitWriter(store.write_group)
+    release = threading.Event()
+
+    async def scenario() -> object:
+        held = asyncio.ensure_future(writer.run(release.wait, 30))
+        await asyncio.sleep(0)
+        gone = asyncio.ensure_future(writer.run(_insert(store, 1)))
+        kept = asyncio.ensure_future(writer.run(_insert(store, 2)))
+        await asyncio.sleep(0)
+        gone.cancel()  # e.g. the client disconnected while the write waited
+        await asyncio.sleep(0)
+        release.set()
+        assert await held is True
+        return await kept
+
+    try:
+        assert asyncio.run(scenario()) == _runner(2).id
+    finally:
+        writer.shutdown()
+    assert _stored_runner_ids(db) == {_runner(2).id}
+
+
 def test_no_writes_after_shutdown(store: SQLStore):
     writer = GroupCommitWriter(store.write_group)
     assert asyncio.run(writer.run(lambda: 1)) == 1

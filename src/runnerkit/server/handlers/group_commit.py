@@ -145,9 +145,10 @@ class GroupCommitWriter:
         Returns:
             The operations to run again in a new group (the database dropped this one).
         """
-        taken = list(jobs)  # every operation of this group, answered or to run again
+        taken = list(jobs)  # every operation of this group
         done: list[_Outcome] = []
-        answered = False
+        rerun: list[_Job] = []
+        answered = False  # a caller has been answered: the group's fate is settled
         try:
             with self._write_group() as group:
                 pending = list(reversed(jobs))  # handed in: all run, whatever max_group
@@ -169,24 +170,21 @@ class GroupCommitWriter:
                         # transaction: they run again (none of them was answered).
                         if outcome.ok:
                             outcome = _Outcome(job, ok=False, value=LostTransactionError())
+                        rerun = [o.job for o in done] + list(reversed(pending))
                         answered = True
                         _answer([outcome])
-                        return [o.job for o in done] + list(reversed(pending))
+                        break
                     done.append(outcome)
-                group.commit()
-                answered = True
-                _answer(done)
-        except Exception as exc:  # noqa: BLE001 - the group could not open or commit: nothing is durable
-            if answered:  # committed and answered; only releasing the connection failed
-                _log.warning("releasing a committed write group failed: %s", exc)
-                return []
-            _answer([_Outcome(job, ok=False, value=exc) for job in taken])
-        return []
-
-    @property
-    def alive(self) -> bool:
-        """Whether the writer thread runs (diagnostics and tests)."""
-        return self._thread is not None and self._thread.is_alive()
+                if group.intact:
+                    group.commit()
+                    answered = True
+                    _answer(done)
+        except Exception as exc:  # noqa: BLE001 - the group could not open or commit
+            if answered:  # settled; only releasing the connection failed
+                _log.warning("closing a write group failed: %s", exc)
+            else:  # nothing of the group is durable
+                _answer([_Outcome(job, ok=False, value=exc) for job in taken])
+        return rerun
 
 
 def _call(job: _Job) -> _Outcome:
