@@ -87,6 +87,27 @@ def test_the_blocks_of_a_group_are_durable_together_at_its_commit(db: Path, stor
     assert _stored_runner_ids(db) == {_runner(n).id for n in (1, 2, 3)}
 
 
+def test_reads_inside_a_group_see_its_uncommitted_writes(db: Path, store: SQLStore):
+    """An operation reading after a write of its own, or after an earlier operation of the
+    group, sees those changes (as when each committed in turn); outside the group nothing yet."""
+    with store.write_group() as group:
+        assert store.get_runner(_runner(1).id) is None  # nothing written: the usual read
+        store.insert_runner(_runner(1), [])
+        assert store.get_runner(_runner(1).id) is not None  # single() joins the group
+        with store.read() as tx:  # read() too
+            assert tx.get_runner(_runner(1).id) is not None
+        seen_elsewhere: list[object] = []
+        reader = threading.Thread(
+            target=lambda: seen_elsewhere.append(store.get_runner(_runner(1).id))
+        )
+        reader.start()
+        reader.join()
+        assert seen_elsewhere == [None]  # another thread: committed rows only
+        group.commit()
+    assert store.get_runner(_runner(1).id) is not None
+    assert _stored_runner_ids(db) == {_runner(1).id}
+
+
 def test_a_failing_block_rolls_back_alone(db: Path, store: SQLStore):
     with store.write_group() as group:
         store.insert_runner(_runner(1, kind=LOCAL_CONFIGURATION), [])

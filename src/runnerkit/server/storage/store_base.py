@@ -179,12 +179,29 @@ class SQLStoreBase:
         )
         return connection
 
+    def _in_group(self) -> contextlib.AbstractContextManager[Transaction] | None:
+        """The open write group's transaction, for a read on the group's thread; else None.
+
+        A read inside a group that has written must see the group's uncommitted changes: those
+        of its own operation (read-your-writes) and of the operations before it in the group,
+        which run one after the other as if each had committed in turn. A group that has not
+        written yet holds nothing uncommitted: reads go their usual way.
+        """
+        group: WriteGroup | None = getattr(self._local, "group", None)
+        if group is None or not group.began:
+            return None
+        return contextlib.nullcontext(group.transaction)
+
     def read(self) -> contextlib.AbstractContextManager[Transaction]:
         """A read transaction: one consistent view for several statements.
 
         On a SQLite file it runs on the thread's own read-only connection (``BEGIN`` ...
-        ``COMMIT``); a ``read()`` opened inside another on the same thread joins it.
+        ``COMMIT``); a ``read()`` opened inside another on the same thread joins it. Inside a
+        write group that has written, it joins the group's transaction (``_in_group``).
         """
+        joined = self._in_group()
+        if joined is not None:
+            return joined
         if self._lean:
             return self._lean_read()
         return self._transaction(write=False, begin="BEGIN" if self._sqlite else None)
@@ -211,6 +228,9 @@ class SQLStoreBase:
 
     def single(self) -> contextlib.AbstractContextManager[Transaction]:
         """For one read statement: no explicit transaction (see the module docstring)."""
+        joined = self._in_group()
+        if joined is not None:
+            return joined
         if self._lean:
             return contextlib.nullcontext(self._lean_tx())
         return self._transaction(write=False, begin=None)

@@ -55,6 +55,11 @@ class WriteGroup:
         return self._began
 
     @property
+    def transaction(self) -> Transaction:
+        """The group's transaction: reads inside the group see the changes made so far."""
+        return self._tx
+
+    @property
     def intact(self) -> bool:
         """False once the database dropped the transaction (the group's changes are lost)."""
         return not self._broken
