@@ -91,14 +91,10 @@ def runner_access_in(
         NotFoundError: The runner does not exist.
     """
     rid = parse_uuid(runner_id, "runner_id")
-    record = tx.get_runner(rid)
-    creator_id = record.creator_id if record else None
-    # Org admins and creators hold ADMIN whatever the policies say: no need to read them.
-    if subject.org_admin or (creator_id is not None and creator_id == subject.id):
-        roles: list[int] = []
-    else:
-        roles = tx.roles_for(rid, sorted(subject.group_ids))
-    access = runner_access(subject, creator_id, roles)
+    # Org admins hold ADMIN whatever the policies say: no need to read them.
+    groups = [] if subject.org_admin else sorted(subject.group_ids)
+    record, roles = tx.get_runner_with_roles(rid, groups)
+    access = runner_access(subject, record.creator_id if record else None, roles)
     require(access, need, rid)
     if record is None:
         raise NotFoundError(f"runner {rid} not found")
@@ -115,14 +111,14 @@ def runner_in(
 def load_runner(
     svc: Services, subject: SubjectRecord, runner_id: str, need: Access
 ) -> RunnerRecord:
-    """:func:`runner_in` in a read transaction of its own (for callers without one).
+    """:func:`runner_in` on its own: one statement, no transaction needed around it.
 
     Raises:
         InvalidArgumentError: ``runner_id`` is empty or malformed.
         PermissionDeniedError: The caller lacks ``need``.
         NotFoundError: The runner does not exist.
     """
-    with svc.store.read() as tx:
+    with svc.store.single() as tx:
         return runner_in(tx, subject, runner_id, need)
 
 
@@ -180,8 +176,7 @@ def get_runner(
     svc: Services, subject: SubjectRecord, request: runner_pb2.GetRunnerRequest
 ) -> runner_pb2.GetRunnerResponse:
     """GetRunner: needs USER."""
-    with svc.store.read() as tx:
-        record = runner_in(tx, subject, request.runner_id, Access.USER)
+    record = load_runner(svc, subject, request.runner_id, Access.USER)
     return runner_pb2.GetRunnerResponse(runner=runner_message(record))
 
 
