@@ -159,6 +159,18 @@ def test_page_tokens_bind_rpc_filter_and_key():
         PageTokens(b"j" * 32).decode(token, "ListRunners", fp)
 
 
+def test_a_page_token_is_compact_json_and_a_truncated_hmac():
+    key = b"k" * 32
+    token = PageTokens(key).encode("ListRunners", "f" * 32, [1_700_000_000_123_456, "ü-id"])
+    payload_b64, mac_b64 = token.split(".")
+    payload = base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4))
+    assert payload == (
+        b'{"v":1,"m":"ListRunners","f":"' + b"f" * 32 + b'","p":[1700000000123456,"\\u00fc-id"]}'
+    )
+    mac = base64.urlsafe_b64decode(mac_b64 + "=" * (-len(mac_b64) % 4))
+    assert mac == crypto.hmac_sha256(key, payload)[:16]
+
+
 @given(st.text(max_size=200))
 def test_garbage_page_tokens_are_invalid_argument_never_a_crash(garbage: str) -> None:
     tokens = PageTokens(b"k" * 32)

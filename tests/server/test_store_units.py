@@ -126,6 +126,38 @@ def test_read_units_nest_and_see_committed_writes(store: SQLStore):
         assert tx.get_runner(_id(2)) is None
 
 
+def test_a_runner_comes_with_the_roles_of_the_callers_groups_in_one_read(store: SQLStore):
+    runner, other = _runner(1), _runner(2)
+    store.insert_runner(runner, [])
+    store.insert_runner(other, [])
+    admins, users, strangers = _id(10), _id(11), _id(12)
+    with store.write() as tx:
+        tx.insert_policy(PolicyRecord(runner.id, admins, runner_pb2.RUNNER_ROLE_ADMIN), now=1)
+        tx.insert_policy(PolicyRecord(runner.id, users, runner_pb2.RUNNER_ROLE_USER), now=1)
+        tx.insert_policy(PolicyRecord(other.id, strangers, runner_pb2.RUNNER_ROLE_ADMIN), now=1)
+    with store.single() as tx:
+        assert tx.get_runner_with_roles(runner.id, []) == (runner, [])
+        assert tx.get_runner_with_roles(runner.id, [strangers]) == (runner, [])
+        assert tx.get_runner_with_roles(runner.id, [users]) == (
+            runner,
+            [runner_pb2.RUNNER_ROLE_USER],
+        )
+        found, roles = tx.get_runner_with_roles(runner.id, [admins, strangers, users])
+        assert found == runner
+        assert sorted(roles) == [runner_pb2.RUNNER_ROLE_ADMIN, runner_pb2.RUNNER_ROLE_USER]
+        assert tx.get_runner_with_roles(other.id, [strangers, users]) == (
+            other,
+            [runner_pb2.RUNNER_ROLE_ADMIN],
+        )
+        assert tx.get_runner_with_roles(_id(3), []) == (None, [])
+        assert tx.get_runner_with_roles(_id(3), [admins]) == (None, [])
+    with store.read() as tx:  # the same inside a transaction
+        assert tx.get_runner_with_roles(runner.id, [users]) == (
+            runner,
+            [runner_pb2.RUNNER_ROLE_USER],
+        )
+
+
 def test_subject_for_token_reads_groups_in_one_statement(store: SQLStore):
     lonely = SubjectRecord(id=_id(1), principal=2, name="lonely")
     grouped = SubjectRecord(

@@ -30,6 +30,7 @@ _MAC_BYTES = 16
 _TOKEN_FIELD = "pagination.token"  # noqa: S105 - a field name
 
 Position = list[str | int]
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(..., separators)
 
 
 def page_size(pagination: pagination_pb2.PaginationRequest) -> int:
@@ -92,9 +93,8 @@ class PageTokens:
         Returns:
             The opaque token.
         """
-        payload = json.dumps(
-            {"v": _VERSION, "m": rpc, "f": filter_fingerprint, "p": position},
-            separators=(",", ":"),
+        payload = _COMPACT_JSON(
+            {"v": _VERSION, "m": rpc, "f": filter_fingerprint, "p": position}
         ).encode()
         return _b64(payload) + "." + _b64(hmac_sha256(self._key, payload)[:_MAC_BYTES])
 

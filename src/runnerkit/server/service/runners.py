@@ -31,6 +31,10 @@ EXCHANGE_TOKEN_TTL = 24 * 3600 * MICROS
 LOGS_TOKEN_TTL = 3600 * MICROS
 EXCHANGE = "exchange"
 LOGS = "logs"
+# A Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z, in seconds.
+_SECONDS_MIN = -62_135_596_800
+_SECONDS_MAX = 253_402_300_799
+_NANOS_PER_MICRO = 1000
 
 
 def timestamp(micros: int) -> timestamp_pb2.Timestamp:
@@ -40,33 +44,52 @@ def timestamp(micros: int) -> timestamp_pb2.Timestamp:
     return ts
 
 
-def runner_message(record: RunnerRecord) -> runner_pb2.Runner:
-    """The API's view of a stored runner (secrets only as sealed bytes or not at all).
+def fill_runner(runner: runner_pb2.Runner, record: RunnerRecord) -> None:
+    """Fill an empty ``Runner`` (e.g. a response's field) with the API's view of a stored runner.
 
-    Sub-messages are filled in place (no temporary messages copied in); each is marked
-    present even when its stored bytes are empty, as a constructor argument would be.
+    Secrets appear only as sealed bytes or not at all. Creator, spec, status and both times
+    are always present, even when empty (setting a field of a sub-message marks it present).
+
+    Args:
+        runner: A new, empty message (filled in place: no copy of a finished one).
+        record: The stored runner.
+
+    Raises:
+        ValueError: A time is outside the range of ``Timestamp`` (as ``FromMicroseconds``).
     """
-    runner = runner_pb2.Runner(
-        runner_id=record.id,
-        name=record.name,
-        kind=record.kind,  # type: ignore[arg-type]
-        provider=record.provider,  # type: ignore[arg-type]
-        runner_manager_id=record.runner_manager_id,
-    )
+    runner.runner_id = record.id
+    runner.name = record.name
+    runner.kind = record.kind  # type: ignore[assignment]
+    runner.provider = record.provider  # type: ignore[assignment]
+    runner.runner_manager_id = record.runner_manager_id
     creator = runner.creator
-    creator.SetInParent()
     creator.id = record.creator_id
     creator.principal = record.creator_principal  # type: ignore[assignment]
-    for field, stored in ((runner.spec, record.spec), (runner.status, record.status)):
-        field.SetInParent()
-        field.MergeFromString(stored)
+    spec = runner.spec
+    spec.SetInParent()
+    spec.MergeFromString(record.spec)
+    status = runner.status
+    status.MergeFromString(record.status)
+    status.public_key = record.public_key
     for stamp, micros in (
         (runner.created_at, record.created_at),
         (runner.updated_at, record.updated_at),
     ):
-        stamp.SetInParent()
-        stamp.FromMicroseconds(micros)
-    runner.status.public_key = record.public_key
+        seconds, rest = divmod(micros, MICROS)
+        if not _SECONDS_MIN <= seconds <= _SECONDS_MAX:
+            msg = (
+                f"Timestamp is not valid: Seconds {seconds} must be in range "
+                f"[{_SECONDS_MIN}, {_SECONDS_MAX}]."
+            )
+            raise ValueError(msg)
+        stamp.seconds = seconds
+        stamp.nanos = rest * _NANOS_PER_MICRO
+
+
+def runner_message(record: RunnerRecord) -> runner_pb2.Runner:
+    """The API's view of a stored runner (see :func:`fill_runner`)."""
+    runner = runner_pb2.Runner()
+    fill_runner(runner, record)
     return runner
 
 
@@ -91,14 +114,10 @@ def runner_access_in(
         NotFoundError: The runner does not exist.
     """
     rid = parse_uuid(runner_id, "runner_id")
-    record = tx.get_runner(rid)
-    creator_id = record.creator_id if record else None
-    # Org admins and creators hold ADMIN whatever the policies say: no need to read them.
-    if subject.org_admin or (creator_id is not None and creator_id == subject.id):
-        roles: list[int] = []
-    else:
-        roles = tx.roles_for(rid, sorted(subject.group_ids))
-    access = runner_access(subject, creator_id, roles)
+    # Org admins hold ADMIN whatever the policies say: no need to read them.
+    groups = [] if subject.org_admin else sorted(subject.group_ids)
+    record, roles = tx.get_runner_with_roles(rid, groups)
+    access = runner_access(subject, record.creator_id if record else None, roles)
     require(access, need, rid)
     if record is None:
         raise NotFoundError(f"runner {rid} not found")
@@ -115,14 +134,14 @@ def runner_in(
 def load_runner(
     svc: Services, subject: SubjectRecord, runner_id: str, need: Access
 ) -> RunnerRecord:
-    """:func:`runner_in` in a read transaction of its own (for callers without one).
+    """:func:`runner_in` on its own: one statement, no transaction needed around it.
 
     Raises:
         InvalidArgumentError: ``runner_id`` is empty or malformed.
         PermissionDeniedError: The caller lacks ``need``.
         NotFoundError: The runner does not exist.
     """
-    with svc.store.read() as tx:
+    with svc.store.single() as tx:
         return runner_in(tx, subject, runner_id, need)
 
 
@@ -180,9 +199,9 @@ def get_runner(
     svc: Services, subject: SubjectRecord, request: runner_pb2.GetRunnerRequest
 ) -> runner_pb2.GetRunnerResponse:
     """GetRunner: needs USER."""
-    with svc.store.read() as tx:
-        record = runner_in(tx, subject, request.runner_id, Access.USER)
-    return runner_pb2.GetRunnerResponse(runner=runner_message(record))
+    response = runner_pb2.GetRunnerResponse()
+    fill_runner(response.runner, load_runner(svc, subject, request.runner_id, Access.USER))
+    return response
 
 
 def list_runners(
@@ -219,7 +238,10 @@ def list_runners(
             raise InvalidArgumentError("pagination.token", "invalid page token")
         after = (position[0], position[1])
     rows = svc.store.list_runners(query, after, size + 1)
-    response = runner_pb2.ListRunnersResponse(runners=[runner_message(r) for r in rows[:size]])
+    response = runner_pb2.ListRunnersResponse()
+    add = response.runners.add
+    for record in rows[:size]:
+        fill_runner(add(), record)
     if len(rows) > size:
         last = rows[size - 1]
         response.pagination.next_token = svc.page_tokens.encode(

@@ -46,6 +46,10 @@ class Store(ConfigStore, Protocol):
         """A write transaction: commits when the block ends, rolls back when it raises."""
         ...
 
+    def single(self) -> contextlib.AbstractContextManager[Transaction]:
+        """For one read statement (its own consistent snapshot): no transaction around it."""
+        ...
+
     # subjects and API tokens
 
     def count_subjects(self) -> int:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -47,8 +47,7 @@ _CREATED_AT = [c.name for c in RUNNER_COLUMNS].index("created_at")
 _FILTERS = ("creator_id", "kind", "provider")
 
 
-@dataclass(frozen=True)
-class _Shape:
+class _Shape(NamedTuple):  # a tuple: cheap to build and to hash as the cache key
     counts: tuple[int, int, int]  # values per filter, in _FILTERS order
     driving: int | None  # the filter split into one branch per value
     visible: bool  # restricted to a non-admin caller

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -101,6 +102,24 @@ class RunnersTx(SQLTx):
         row = self.first(_BY_ID, {"id": runner_id})
         return None if row is None else read_runner(row)
 
+    def get_runner_with_roles(
+        self, runner_id: str, group_ids: Sequence[str]
+    ) -> tuple[RunnerRecord | None, list[int]]:
+        """A runner (or None) and the roles its policies give any of ``group_ids``.
+
+        One statement (the runner left-joined to those groups' policies), so the two come
+        from one snapshot without a transaction around them.
+        """
+        if not group_ids:
+            return self.get_runner(runner_id), []
+        params = {f"g{i}": group for i, group in enumerate(group_ids)}
+        params["id"] = runner_id
+        rows = self.rows(_with_roles_statement(len(group_ids)), params)
+        if not rows:
+            return None, []
+        roles = [int(row[-1]) for row in rows if row[-1] is not None]
+        return read_runner(rows[0][:-1]), roles
+
     def list_runners(
         self, query: RunnerQuery, after: tuple[int, str] | None, limit: int
     ) -> list[RunnerRecord]:
@@ -149,3 +168,17 @@ class RunnersTx(SQLTx):
             return None
         self.execute(_REDEEM, {"b_hash": token_hash, "now": now})
         return str(row[0])
+
+
+@functools.lru_cache(maxsize=256)
+def _with_roles_statement(groups: int) -> sa.Select[Any]:
+    """The runner ``:id`` with the roles of groups ``:g0``... (a row per role, or one NULL)."""
+    p = t.runner_policies
+    on = sa.and_(
+        p.c.runner_id == r.c.id, p.c.group_id.in_([sa.bindparam(f"g{i}") for i in range(groups)])
+    )
+    return (
+        sa.select(*RUNNER_COLUMNS, p.c.role)
+        .select_from(r.outerjoin(p, on))
+        .where(r.c.id == sa.bindparam("id"))
+    )
