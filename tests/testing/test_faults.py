@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -130,3 +132,20 @@ def test_bad_fault_arguments_name_the_field(runner_api):
         with pytest.raises(ValueError, match=field):
             runner_api.faults.add(rpc="GetRunner", **kwargs)
     assert runner_api.faults.list() == []
+
+
+def test_a_call_in_flight_when_the_journal_is_cleared_is_not_recorded(runner_api):
+    """The next test starts with a clear: a call of the previous one must not leak into it."""
+    fault = runner_api.faults.add(rpc="ListRunners", code=None, delay_s=0.5)
+    with runner_api.client(max_retries=0) as client:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            in_flight = pool.submit(lambda: list(client.runners.list()))
+            deadline = time.monotonic() + 10
+            while fault.fired == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert fault.fired == 1  # the call is in its delay now
+            runner_api.requests.clear()
+            assert in_flight.result(timeout=10) == []
+        assert len(runner_api.requests) == 0
+        client.runners.list().items  # noqa: B018 - a call after the clear is recorded
+    assert [(e.rpc, e.code) for e in runner_api.requests] == [("ListRunners", "ok")]

@@ -69,16 +69,34 @@ class JournalEntry:
 
 
 class Journal:
-    """The calls a server answered, newest last (at most ``MAX_ENTRIES``); thread-safe."""
+    """The calls a server answered, newest last (at most ``MAX_ENTRIES``); thread-safe.
+
+    A call is recorded only if it started after the last :meth:`clear`: a call still in flight
+    when a test ends (say, one its client gave up on) must not appear in the journal of the
+    next test, which starts with a clear. Calls note :attr:`generation` when they start and
+    pass it to :meth:`append`.
+    """
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._entries: collections.deque[JournalEntry] = collections.deque(maxlen=max_entries)
         self._lock = threading.Lock()
+        self._generation = 0
 
-    def append(self, entry: JournalEntry) -> None:
-        """Record a call."""
+    @property
+    def generation(self) -> int:
+        """How many times the journal has been cleared (a call's ``started_in``)."""
+        return self._generation
+
+    def append(self, entry: JournalEntry, started_in: int | None = None) -> None:
+        """Record a call, unless the journal was cleared after it started.
+
+        Args:
+            entry: The call.
+            started_in: :attr:`generation` when the call started; None records it regardless.
+        """
         with self._lock:
-            self._entries.append(entry)
+            if started_in is None or started_in == self._generation:
+                self._entries.append(entry)
 
     def entries(self) -> list[JournalEntry]:
         """A copy of the entries, oldest first."""
@@ -86,9 +104,10 @@ class Journal:
             return list(self._entries)
 
     def clear(self) -> None:
-        """Forget every entry."""
+        """Forget every entry, and the calls in flight (they will not be recorded)."""
         with self._lock:
             self._entries.clear()
+            self._generation += 1
 
     def __len__(self) -> int:
         with self._lock:
@@ -105,6 +124,7 @@ class Journal:
 class _Call:
     started: float
     at: datetime
+    generation: int
     subject_id: str = ""
 
 
@@ -140,7 +160,8 @@ class JournalInterceptor:
 
     async def on_start(self, ctx: RequestContext[Any, Any]) -> contextvars.Token[_Call | None]:
         """Start timing the call."""
-        return _call.set(_Call(time.perf_counter(), self._clock.now()))
+        call = _Call(time.perf_counter(), self._clock.now(), self._journal.generation)
+        return _call.set(call)
 
     async def on_end(
         self,
@@ -162,7 +183,8 @@ class JournalInterceptor:
                 subject_id=call.subject_id,
                 duration_s=time.perf_counter() - call.started,
                 time=call.at,
-            )
+            ),
+            started_in=call.generation,
         )
         with contextlib.suppress(ValueError):  # reset from another context: nothing to undo
             _call.reset(token)
