@@ -2,8 +2,9 @@
 
 Layers, outermost first: ``CompatibilityMiddleware`` (contracts and access log) → the router,
 which sends ``/gitpod.v1.RunnerService/*`` and ``/gitpod.v1.RunnerConfigurationService/*`` to
-the generated Connect applications (interceptors: authentication first, then the input checks
-of ``input_checks.py`` (NUL), then the schema's request rules, then error mapping),
+the generated Connect applications (interceptors: authentication first, then
+``pipeline.RequestPipeline``: the text rules of ``input_checks.py`` (NUL), the schema's request
+rules, then the handler with error mapping),
 ``grpc.health.v1.Health`` and gRPC server reflection (v1, v1alpha) to their apps (no
 authentication), and answers ``GET /healthz`` (liveness) and ``GET /readyz`` (readiness: 503
 until start-up has finished and while the store does not answer).
@@ -18,17 +19,15 @@ from typing import TYPE_CHECKING, cast
 from runnerkit.server.asgi import send_json
 from runnerkit.server.auth import AuthInterceptor, SubjectCache
 from runnerkit.server.codecs import server_codecs
-from runnerkit.server.errors import ErrorInterceptor
 from runnerkit.server.handlers.execution import Executor
 from runnerkit.server.handlers.runner_configuration_service import (
     RunnerConfigurationServiceHandler,
 )
 from runnerkit.server.handlers.runner_service import RunnerServiceHandler
 from runnerkit.server.health import HEALTH_FILE, Readiness, health_app
-from runnerkit.server.input_checks import InputCheckInterceptor
 from runnerkit.server.middleware import MAX_BODY_BYTES, CompatibilityMiddleware
+from runnerkit.server.pipeline import RequestPipeline
 from runnerkit.server.reflection import reflection_apps
-from runnerkit.server.request_validation import RequestValidationInterceptor
 from runnerkit.server.unimplemented import send_unimplemented
 from runnerkit_proto.gitpod.v1 import (
     runner_configuration_connect,
@@ -150,8 +149,7 @@ def create_app(
     executor = Executor.for_store(services.store)
     cache = SubjectCache(ttl_s=0) if test_hooks else None
     auth = AuthInterceptor(services.store, cache, executor=executor)
-    checks = (InputCheckInterceptor(), RequestValidationInterceptor(), ErrorInterceptor())
-    interceptors = (*first, auth, *after_auth, *checks)
+    interceptors = (*first, auth, *after_auth, RequestPipeline())
     runner_app = runner_connect.RunnerServiceASGIApplication(
         RunnerServiceHandler(services, executor),
         interceptors=interceptors,

@@ -5,7 +5,7 @@ that takes the caller from the auth interceptor (``auth.current_subject``) and r
 operation through the ``Executor`` (inline, store pool or SCM pool). The methods are made once,
 when the handler is built, so a call costs one coroutine and the executor's choice.
 
-Domain errors become ``ConnectError`` values in ``server.errors.ErrorInterceptor``. One
+Domain errors become ``ConnectError`` values in ``server.pipeline.RequestPipeline``. One
 addition here: a configuration that fails validation (``ConfigurationInvalidError``) becomes
 ``invalid_argument`` carrying the validation result as an error detail
 (``EnvironmentClassValidationResult`` or ``SCMIntegrationValidationResult``), the same message
