@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import math
 from typing import TYPE_CHECKING, Any, cast
 
@@ -98,7 +99,7 @@ def _writer_for(message_type: Descriptor) -> Callable[[Message], Any]:
     elif name == _TIMESTAMP:
         writer = _timestamp
     else:
-        plan: dict[FieldDescriptor, tuple[str, Callable[[Any], Any]]] = {}
+        plan: dict[FieldDescriptor, tuple[str, Callable[[Any], Any] | None]] = {}
         writer = _regular_writer(plan)
         _writers[message_type] = writer  # before the fields: a type may contain itself
         for field in message_type.fields:
@@ -109,26 +110,24 @@ def _writer_for(message_type: Descriptor) -> Callable[[Message], Any]:
 
 
 def _regular_writer(
-    plan: dict[FieldDescriptor, tuple[str, Callable[[Any], Any]]],
+    plan: dict[FieldDescriptor, tuple[str, Callable[[Any], Any] | None]],
 ) -> Callable[[Message], Any]:
     def write(message: Message) -> dict[str, Any]:
         js: dict[str, Any] = {}
         for field, value in message.ListFields():
-            entry = plan.get(field)
-            if entry is None:  # an extension
-                raise _Fallback
-            js[entry[0]] = entry[1](value)
+            name, convert = plan[field]  # KeyError for an extension: json_format's turn
+            js[name] = value if convert is None else convert(value)
         return js
 
     return write
 
 
-def _field_converter(field: FieldDescriptor) -> Callable[[Any], Any]:
-    """The converter of a field's whole value (map, repeated or single)."""
+def _field_converter(field: FieldDescriptor) -> Callable[[Any], Any] | None:
+    """The converter of a field's whole value (map, repeated or single); None: as it is."""
     message_type = field.message_type
     if message_type is not None and message_type.GetOptions().map_entry:
         key_field = message_type.fields_by_name["key"]
-        value_convert = _value_converter(message_type.fields_by_name["value"])
+        value_convert = _value_converter(message_type.fields_by_name["value"]) or _as_is
         is_bool_key = key_field.cpp_type == FieldDescriptor.CPPTYPE_BOOL
 
         def convert_map(value: Any) -> dict[str, Any]:  # noqa: ANN401 - a map container
@@ -139,16 +138,22 @@ def _field_converter(field: FieldDescriptor) -> Callable[[Any], Any]:
         return convert_map
     convert = _value_converter(field)
     if field.is_repeated:
+        if convert is None:
+            return list
         return lambda values: [convert(v) for v in values]
     return convert
 
 
-def _identity(value: Any) -> Any:  # noqa: ANN401 - a JSON scalar
+def _as_is(value: object) -> object:
     return value
 
 
-def _value_converter(field: FieldDescriptor) -> Callable[[Any], Any]:  # noqa: PLR0911
-    """The converter of one value of a field, as json_format's ``_FieldToJsonObject``."""
+def _value_converter(field: FieldDescriptor) -> Callable[[Any], Any] | None:  # noqa: PLR0911
+    """The converter of one value of a field, as json_format's ``_FieldToJsonObject``.
+
+    None when the value is its own JSON: strings (json_format's ``str()`` changes nothing),
+    bools, 32-bit integers.
+    """
     cpp_type = field.cpp_type
     if cpp_type == FieldDescriptor.CPPTYPE_MESSAGE:
         message_type = cast("Descriptor", field.message_type)
@@ -158,16 +163,16 @@ def _value_converter(field: FieldDescriptor) -> Callable[[Any], Any]:  # noqa: P
     if cpp_type == FieldDescriptor.CPPTYPE_STRING:
         if field.type == FieldDescriptor.TYPE_BYTES:
             return lambda value: base64.b64encode(value).decode("utf-8")
-        return _identity  # the value is a str already (json_format's str() changes nothing)
+        return None
     if cpp_type == FieldDescriptor.CPPTYPE_BOOL:
-        return _identity
+        return None
     if cpp_type in _INT64_TYPES:
         return str
     if cpp_type == FieldDescriptor.CPPTYPE_DOUBLE:
         return _double
     if cpp_type == FieldDescriptor.CPPTYPE_FLOAT:
         return _float
-    return _identity  # 32-bit integers
+    return None  # 32-bit integers
 
 
 def _enum_converter(field: FieldDescriptor) -> Callable[[Any], Any]:
@@ -202,13 +207,19 @@ def _float(value: float) -> object:
     return type_checkers.ToShortestFloat(value)
 
 
+@functools.lru_cache(maxsize=4096)  # a resource's timestamps are written again and again
+def _date_time(seconds: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` (UTC) as json_format writes it."""
+    return (_EPOCH + datetime.timedelta(0, seconds)).isoformat()
+
+
 def _timestamp(message: Any) -> str:  # noqa: ANN401 - a google.protobuf.Timestamp
     """``Timestamp.ToJsonString`` (the same digits), without its float arithmetic."""
     seconds = message.seconds
     nanos = message.nanos
     if not (_MIN_SECONDS <= seconds <= _MAX_SECONDS and 0 <= nanos < 1_000_000_000):
         raise _Fallback  # json_format raises its own error
-    text = (_EPOCH + datetime.timedelta(0, seconds)).isoformat()
+    text = _date_time(seconds)
     if nanos == 0:
         return text + "Z"
     if nanos % 1_000_000 == 0:
