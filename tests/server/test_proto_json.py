@@ -410,3 +410,33 @@ def test_gitpod_types_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> Non
         for message in _populated(descriptor):
             message_to_dict(message)
     assert set(used) <= {"google.protobuf.Duration"}
+
+
+_PROTO2 = """
+name: "runnerkit_test/closed.proto" package: "rktest2" syntax: "proto2"
+enum_type { name: "Closed" value { name: "CLOSED_A" number: 1 } value { name: "CLOSED_B" number: 2 } }
+message_type {
+  name: "Old"
+  field { name: "closed" number: 1 label: LABEL_OPTIONAL type: TYPE_ENUM
+          type_name: ".rktest2.Closed" json_name: "closed" }
+  field { name: "closeds" number: 2 label: LABEL_REPEATED type: TYPE_ENUM
+          type_name: ".rktest2.Closed" json_name: "closeds" }
+  field { name: "count" number: 3 label: LABEL_OPTIONAL type: TYPE_INT64 json_name: "count"
+          default_value: "7" }
+}
+"""
+
+
+def test_closed_enums_and_proto2_presence():
+    pool = descriptor_pool.Default()
+    try:
+        descriptor = pool.FindMessageTypeByName("rktest2.Old")
+    except KeyError:
+        file = text_format.Parse(_PROTO2, descriptor_pb2.FileDescriptorProto())
+        descriptor = pool.AddSerializedFile(file.SerializeToString()).message_types_by_name["Old"]
+    cls: Any = message_factory.GetMessageClass(descriptor)
+    for message in (cls(), cls(closed=2, closeds=[1, 2]), cls(count=0), cls(count=7, closed=1)):
+        assert JSONCodec().encode(message) == _reference_encode(message)
+        assert _same_outcome(_reference_encode(message), cls)
+    unknown = cls.FromString(b"\x08\x09")  # closed enum: 9 goes to the unknown fields
+    assert JSONCodec().encode(unknown) == _reference_encode(unknown) == b"{}"

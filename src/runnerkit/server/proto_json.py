@@ -16,7 +16,7 @@ json_format, so its errors stay as they were. Plain module: no HTTP, no connectr
 
 from __future__ import annotations
 
-import base64
+import binascii
 import datetime
 import functools
 import math
@@ -162,7 +162,7 @@ def _value_converter(field: FieldDescriptor) -> Callable[[Any], Any] | None:  # 
         return _enum_converter(field)
     if cpp_type == FieldDescriptor.CPPTYPE_STRING:
         if field.type == FieldDescriptor.TYPE_BYTES:
-            return lambda value: base64.b64encode(value).decode("utf-8")
+            return _base64
         return None
     if cpp_type == FieldDescriptor.CPPTYPE_BOOL:
         return None
@@ -179,18 +179,28 @@ def _enum_converter(field: FieldDescriptor) -> Callable[[Any], Any]:
     enum_type = cast("EnumDescriptor", field.enum_type)
     if enum_type.full_name == "google.protobuf.NullValue":
         return lambda _value: None
-    names = {number: value.name for number, value in enum_type.values_by_number.items()}
-    closed = enum_type.is_closed
+    names = _ClosedEnumNames() if enum_type.is_closed else _EnumNames()
+    names.update((number, value.name) for number, value in enum_type.values_by_number.items())
+    return names.__getitem__
 
-    def convert(value: int) -> object:
-        name = names.get(value)
-        if name is not None:
-            return name
-        if closed:  # json_format refuses it
-            raise _Fallback
-        return value
 
-    return convert
+class _EnumNames(dict[int, object]):
+    """An open enum's value names by number; an unknown number stays a number."""
+
+    def __missing__(self, key: int) -> object:
+        return key
+
+
+class _ClosedEnumNames(dict[int, object]):
+    """A closed enum's value names by number; json_format refuses an unknown number."""
+
+    def __missing__(self, key: int) -> object:
+        raise _Fallback
+
+
+def _base64(value: bytes) -> str:
+    """``base64.b64encode(value).decode()``, without its Python layer."""
+    return binascii.b2a_base64(value, newline=False).decode("ascii")
 
 
 def _double(value: float) -> object:
