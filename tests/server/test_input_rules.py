@@ -14,6 +14,7 @@ from runnerkit.server.http_input import (
     grpc_without_trailers,
     is_binary_grpc,
     parse_page_size,
+    read_headers,
     utf8_header_values,
 )
 from runnerkit.server.text_rules import nul_field, printable, surrogate_path
@@ -114,6 +115,42 @@ def test_header_values_become_utf8_only_when_needed() -> None:
         (b"x", "é".encode()),
         (b"a", "Bearer ÿ".encode()),
     ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([], (None, "", "")),
+        (
+            [(b"content-type", b"application/json"), (b"content-length", b"12")],
+            (None, "12", "application/json"),
+        ),
+        (  # the first of each; content-type in any case, content-length as ASGI sends it
+            [
+                (b"Content-Length", b"1"),
+                (b"Content-Type", b"a/b"),
+                (b"content-length", b"2"),
+                (b"content-length", b"3"),
+                (b"content-type", b"c/d"),
+            ],
+            (None, "2", "a/b"),
+        ),
+        (  # valid UTF-8: unchanged, values read as ISO-8859-1 as before
+            [(b"x", "é".encode()), (b"content-type", "é".encode())],
+            (None, "", "é".encode().decode("latin-1")),
+        ),
+        (  # not UTF-8: fixed, and the values read from the fixed headers
+            [(b"content-type", b"\xf5"), (b"content-length", b"5")],
+            ([(b"content-type", "õ".encode()), (b"content-length", b"5")], "5", "Ã\xb5"),
+        ),
+    ],
+)
+def test_read_headers_in_one_pass(
+    headers: list[tuple[bytes, bytes]], expected: tuple[object, str, str]
+) -> None:
+    assert tuple(read_headers(headers)) == expected
+    fixed = utf8_header_values(headers)
+    assert read_headers(headers).fixed == fixed
 
 
 def _frame(flag: int, payload: bytes) -> bytes:

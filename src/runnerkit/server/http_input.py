@@ -1,6 +1,7 @@
 r"""What arrives in the URL and headers, parsed strictly before anything else reads it.
 
-Header values (:func:`utf8_header_values`). HTTP allows any byte from 0x80 up in a header
+Header values (:func:`utf8_header_values`; :func:`read_headers` does that and reads the two
+headers the middleware needs, in one pass). HTTP allows any byte from 0x80 up in a header
 value (ISO-8859-1 "obs-text"); connectrpc decodes values as UTF-8 and fails with an internal
 error on anything else. Values that are not valid UTF-8 are therefore read as ISO-8859-1 and
 passed on re-encoded as UTF-8: the same characters, which the layer reading the header then
@@ -30,7 +31,7 @@ they are parsed here strictly, before anything else sees them:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from runnerkit.server.domain.errors import InvalidArgumentError
 
@@ -45,6 +46,7 @@ __all__ = [
     "is_binary_grpc",
     "needs_frame_scan",
     "parse_page_size",
+    "read_headers",
     "utf8_header_values",
 ]
 
@@ -101,8 +103,52 @@ def utf8_header_values(
     return fixed if changed else None
 
 
+class RequestHeaders(NamedTuple):
+    """What :func:`read_headers` found."""
+
+    fixed: list[tuple[bytes, bytes]] | None  # as utf8_header_values: None when unchanged
+    content_length: str  # the first ``content-length`` value, "" when absent
+    content_type: str  # the first ``content-type`` (any case), "" when absent
+
+
+def read_headers(headers: Iterable[tuple[bytes, bytes]]) -> RequestHeaders:
+    """The UTF-8 fix (:func:`utf8_header_values`), content length and content type at once.
+
+    Args:
+        headers: An ASGI scope's ``headers``.
+
+    Returns:
+        The fixed headers (None when all values are ASCII: the common case), and the
+        ``content-length`` and ``content-type`` values of the fixed headers, read as
+        ISO-8859-1.
+    """
+    length: str | None = None
+    content_type: str | None = None
+    for key, value in headers:
+        raw = bytes(value)
+        if not raw.isascii():
+            return _read_fixed_headers(headers)
+        if length is None and key == b"content-length":
+            length = raw.decode("latin-1")
+        elif content_type is None and key.lower() == b"content-type":
+            content_type = raw.decode("latin-1")
+    return RequestHeaders(None, length or "", content_type or "")
+
+
+def _read_fixed_headers(headers: Iterable[tuple[bytes, bytes]]) -> RequestHeaders:
+    fixed = utf8_header_values(headers)
+    pairs = list(headers) if fixed is None else fixed
+    length = next((bytes(v).decode("latin-1") for k, v in pairs if k == b"content-length"), "")
+    content_type = next(
+        (bytes(v).decode("latin-1") for k, v in pairs if k.lower() == b"content-type"), ""
+    )
+    return RequestHeaders(fixed, length, content_type)
+
+
 def is_binary_grpc(content_type: str) -> bool:
     """Whether a content type is gRPC or binary gRPC-Web (``application/grpc[-web][+codec]``)."""
+    if "grpc" not in content_type.lower():  # the common case: Connect
+        return False
     kind = content_type.split(";", maxsplit=1)[0].strip().lower()
     for base in ("application/grpc", "application/grpc-web"):
         if kind == base or kind.startswith(base + "+"):

@@ -5,7 +5,7 @@
 - request bodies over 4 MiB (by ``Content-Length``) → ``resource_exhausted`` without parsing
   them (drained up to 64 MiB so that the client reads the answer; the service apps also stop
   reading a streamed body at 4 MiB, and inflating a gzip body past 4 MiB);
-- header values that are not UTF-8 are passed on re-encoded (``http_input.utf8_header_values``);
+- header values that are not UTF-8 are passed on re-encoded (``http_input.read_headers``);
 - gRPC and binary gRPC-Web requests of the gitpod.v1 services: gRPC without ``te: trailers``
   (no status could reach the client) and a frame flagged compressed without a
   ``grpc-encoding`` (connectrpc: INTERNAL; watched as the body streams in) are
@@ -44,7 +44,7 @@ from runnerkit.server.http_input import (
     is_binary_grpc,
     needs_frame_scan,
     parse_page_size,
-    utf8_header_values,
+    read_headers,
 )
 
 if TYPE_CHECKING:
@@ -132,14 +132,9 @@ class CompatibilityMiddleware:
                 )
 
     async def _contracts(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = utf8_header_values(scope["headers"])
+        headers, length, content_type = read_headers(scope["headers"])  # one pass
         if headers is not None:
             scope = {**scope, "headers": headers}  # connectrpc reads values as UTF-8
-        length = ""
-        for key, value in scope["headers"]:  # ASGI header names are lower case
-            if key == b"content-length":
-                length = bytes(value).decode("latin-1")
-                break
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             if int(length) <= _DRAIN_LIMIT_BYTES:
                 await _drain(receive)  # so that clients read the answer, not a reset
@@ -147,7 +142,6 @@ class CompatibilityMiddleware:
                 send, 429, _error(Code.RESOURCE_EXHAUSTED, "request body larger than 4 MiB"), []
             )
             return
-        content_type = _header(scope, b"content-type")
         if is_binary_grpc(content_type) and scope["path"].startswith(_UNARY_SERVICES):
             await self._grpc(scope, receive, send, content_type)
             return
@@ -155,7 +149,7 @@ class CompatibilityMiddleware:
             scope.get("query_string")
             and scope["method"] == "POST"
             and scope["path"] in self._paginated
-            and _header(scope, b"content-type").split(";")[0].strip() == "application/json"
+            and content_type.split(";")[0].strip() == "application/json"
         ):
             query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
             if "token" in query or "pageSize" in query:
