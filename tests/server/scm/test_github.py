@@ -53,7 +53,7 @@ def stub(server):
 
 @pytest.fixture
 def registry(stub):
-    config = SCMConfig(api_base_urls={HOST: stub.api_base}, timeout_s=0.3)
+    config = SCMConfig(api_base_urls={HOST: stub.api_base}, timeout_s=1.5)
     with SCMRegistry(config) as registry:
         yield registry
 
@@ -223,7 +223,7 @@ def test_outage(gh, stub, status):
 
 
 def test_timeout(gh, stub):
-    stub.switches.delay_s = 0.8
+    stub.switches.delay_s = 2.5
     with pytest.raises(SCMUnavailableError, match="timed out"):
         gh.repository_exists(ALICE, "alice", "hello")
 
@@ -260,7 +260,7 @@ def test_token_never_leaks(gh, stub, caplog):
                 call()
             except SCMError as exc:
                 errors.append(exc)
-        setattr(stub.switches, switch, {"rate_limit": 403, "outage": 502, "delay_s": 0.8}[switch])
+        setattr(stub.switches, switch, {"rate_limit": 403, "outage": 502, "delay_s": 2.5}[switch])
     for call in calls:
         with pytest.raises(SCMUnavailableError) as info:
             call()

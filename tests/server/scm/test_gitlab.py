@@ -42,7 +42,7 @@ def stub(server):
 
 @pytest.fixture
 def gl(stub):
-    config = SCMConfig(api_base_urls={HOST: stub.api_base}, timeout_s=0.3)
+    config = SCMConfig(api_base_urls={HOST: stub.api_base}, timeout_s=1.5)
     with SCMRegistry(config) as registry:
         yield registry.adapter("gitlab", HOST)
 
@@ -200,7 +200,7 @@ def test_outage(gl, stub, status):
 
 
 def test_timeout(gl, stub):
-    stub.switches.delay_s = 0.8
+    stub.switches.delay_s = 2.5
     with pytest.raises(SCMUnavailableError, match="timed out; retry later"):
         gl.get_pull_request(ALICE, "alice", "hello", 1)
 
@@ -213,7 +213,7 @@ def test_token_never_leaks(gl, stub, caplog):
         lambda: gl.branch_exists(ALICE, "alice", "nope", "x"),
     ]
     errors: list[SCMError] = []
-    for setting in ({}, {"rate_limit": 429}, {"outage": 503}, {"delay_s": 0.8}):
+    for setting in ({}, {"rate_limit": 429}, {"outage": 503}, {"delay_s": 2.5}):
         for name, value in setting.items():
             setattr(stub.switches, name, value)
         for call in calls:

@@ -41,7 +41,7 @@ def env(request, servers):
     config = SCMConfig(
         api_base_urls={HOSTS[scm_id]: stub.api_base},
         web_base_urls={HOSTS[scm_id]: stub.base_url},
-        timeout_s=0.3,
+        timeout_s=1.5,
     )
     with SCMRegistry(config) as registry:
         yield scm_id, stub, registry
@@ -121,7 +121,7 @@ def test_refresh_outage_rate_limit_timeout_never_leak(env, caplog):
     with pytest.raises(SCMRateLimitedError) as limited:
         _refresh(env)
     errors.append(limited.value)
-    stub.switches.rate_limit, stub.switches.delay_s = None, 0.8
+    stub.switches.rate_limit, stub.switches.delay_s = None, 2.5
     with pytest.raises(SCMUnavailableError, match="timed out") as slow:
         _refresh(env)
     errors.append(slow.value)
