@@ -110,9 +110,7 @@ def test_update_callback_is_atomic(store: SQLStore):
         store.update_runner(row.id, failing)
     assert store.get_runner(row.id) == row
     assert store.update_runner(row.id, lambda _: None) == row
-    renamed = store.update_runner(
-        row.id, lambda cur: RunnerRecord(**{**cur.__dict__, "name": "new"})
-    )
+    renamed = store.update_runner(row.id, lambda cur: cur._replace(name="new"))
     assert renamed is not None
     assert store.get_runner(row.id) == renamed
     assert store.update_runner(str(uuid.uuid4()), lambda cur: cur) is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from google.protobuf import timestamp_pb2
@@ -292,8 +291,7 @@ def update_runner(
             current.metrics_password_sealed,
         ):
             return None
-        return dataclasses.replace(
-            current,
+        return current._replace(
             name=update.name,
             spec=new_spec,
             metrics_password_sealed=password,

@@ -22,17 +22,16 @@ from __future__ import annotations
 
 import functools
 import itertools
-from dataclasses import fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
 from runnerkit.server.storage import tables as t
-from runnerkit.server.storage.records import RunnerRecord, row_reader
+from runnerkit.server.storage.records import RunnerRecord
 from runnerkit_proto.gitpod.v1 import runner_pb2
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from runnerkit.server.storage.records import RunnerQuery, SubjectRecord
 
@@ -41,8 +40,11 @@ ROLE_ADMIN = runner_pb2.RUNNER_ROLE_ADMIN
 # Above this many values a filter stays one IN (...) clause: one sorted query beats that many.
 MAX_DRIVING_VALUES = 16
 # The runner columns in RunnerRecord field order: ``read_runner(row)``.
-RUNNER_COLUMNS = tuple(t.runners.c[f.name] for f in fields(RunnerRecord))
-read_runner = row_reader(RunnerRecord)
+RUNNER_COLUMNS = tuple(t.runners.c[name] for name in RunnerRecord._fields)
+# A record from a row of RUNNER_COLUMNS: the tuple itself, retyped (one C call, no checks).
+read_runner: Callable[[Sequence[Any]], RunnerRecord] = functools.partial(
+    tuple.__new__, RunnerRecord
+)
 _CREATED_AT = [c.name for c in RUNNER_COLUMNS].index("created_at")
 _FILTERS = ("creator_id", "kind", "provider")
 

@@ -13,7 +13,6 @@ from runnerkit.server.storage.queries import RUNNER_COLUMNS, merge_page, read_ru
 from runnerkit.server.storage.statements import (
     SQLTx,
     log_unexpected,
-    record_values,
     violated_constraint,
 )
 
@@ -86,7 +85,7 @@ class RunnersTx(SQLTx):
         ):
             raise AlreadyExistsError(_LOCAL_CONFIGURATION_TAKEN_MESSAGE)
         try:
-            self.execute(_INSERT, record_values(runner))
+            self.execute(_INSERT, runner._asdict())
             self.execute_many(_INSERT_TOKEN, [_token_values(token) for token in tokens])
         except self.integrity_error as exc:
             which = violated_constraint(exc, _UNIQUE_KEYS)
@@ -142,7 +141,7 @@ class RunnersTx(SQLTx):
         updated = change(current)
         if updated is None:
             return current
-        self.update_by_id(_UPDATE, record_values(updated))
+        self.update_by_id(_UPDATE, updated._asdict())
         return updated
 
     def delete_runner(self, runner_id: str) -> bool:
