@@ -123,8 +123,11 @@ class RunnersTx(SQLTx):
         self, query: RunnerQuery, after: tuple[int, str] | None, limit: int
     ) -> list[RunnerRecord]:
         """Up to ``limit`` runners after the keyset position ``(created_at, id)``, in order."""
-        stmt, params = runner_page(query, after, limit)
-        return merge_page(self.rows(stmt, params), limit)
+        stmt, params, single = runner_page(query, after, limit)
+        rows = self.rows(stmt, params)
+        if single:  # read in order from one index, limited: the page as it is
+            return list(map(read_runner, rows))
+        return merge_page(rows, limit)
 
     def update_runner(
         self, runner_id: str, change: Callable[[RunnerRecord], RunnerRecord | None]
