@@ -21,6 +21,7 @@ values, and cached.
 from __future__ import annotations
 
 import functools
+import operator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
@@ -44,7 +45,8 @@ RUNNER_COLUMNS = tuple(t.runners.c[name] for name in RunnerRecord._fields)
 read_runner: Callable[[Sequence[Any]], RunnerRecord] = functools.partial(
     tuple.__new__, RunnerRecord
 )
-_CREATED_AT = [c.name for c in RUNNER_COLUMNS].index("created_at")
+# A row's keyset position (created_at, id), read in C (no Python key function per row).
+_POSITION = operator.itemgetter(RunnerRecord._fields.index("created_at"), 0)
 _FILTERS = ("creator_id", "kind", "provider")
 
 
@@ -162,13 +164,12 @@ def merge_page(rows: Sequence[Sequence[Any]], limit: int) -> list[RunnerRecord]:
     Returns:
         The records.
     """
-    ordered = sorted(rows, key=lambda row: (row[_CREATED_AT], row[0]))
     page: list[RunnerRecord] = []
-    seen: set[str] = set()
-    for row in ordered:
-        if row[0] in seen:
+    last = None
+    for row in sorted(rows, key=_POSITION):  # a runner's copies are next to each other
+        if row[0] == last:
             continue
-        seen.add(row[0])
+        last = row[0]
         page.append(read_runner(row))
         if len(page) == limit:
             break
