@@ -92,6 +92,68 @@ def test_keyset_listing_with_filters_and_visibility(store: SQLStore):
     assert [r.id for r in visible] == [r.id for r in rows[:4]] + [rows[9].id]
 
 
+_GROUP_A, _GROUP_B = str(uuid.UUID(int=10**6 + 1)), str(uuid.UUID(int=10**6 + 2))
+_PAGING_CALLERS = {
+    "admin": None,
+    "creator, no groups": SubjectRecord(id="a", principal=2, name="a"),
+    "creator and two groups": SubjectRecord(
+        id="a", principal=2, name="a", group_ids=frozenset({_GROUP_A, _GROUP_B})
+    ),
+    "groups only": SubjectRecord(
+        id="z", principal=2, name="z", group_ids=frozenset({_GROUP_A, _GROUP_B})
+    ),
+}
+
+
+@pytest.mark.parametrize("insert_reversed", [False, True], ids=["oldest first", "newest first"])
+@pytest.mark.parametrize("caller", list(_PAGING_CALLERS))
+@pytest.mark.parametrize("kinds", [(), (2,), (1, 2)], ids=["all kinds", "one kind", "two kinds"])
+def test_paging_through_many_runners_serves_each_once_in_order(
+    store: SQLStore, insert_reversed: bool, caller: str, kinds: tuple[int, ...]
+):
+    """Single-branch pages (served as read) and merged ones give the same sequence."""
+    runners = [
+        _runner(
+            n,
+            kind=1 + n % 2,
+            creator="a" if n % 3 == 0 else "b",
+            created_at=1_000 + n // 4,  # ties on the time: ordered by id
+        )
+        for n in range(1, 121)
+    ]
+    for runner in reversed(runners) if insert_reversed else runners:
+        store.insert_runner(runner, [])
+    for runner in runners[::4]:  # some also created by "a": listed once
+        store.insert_policy(PolicyRecord(runner.id, _GROUP_A, 1), now=1)
+    for runner in runners[1::5]:  # some held by both groups
+        store.insert_policy(PolicyRecord(runner.id, _GROUP_B, 2), now=1)
+    who = _PAGING_CALLERS[caller]
+    shared_a, shared_b = {r.id for r in runners[::4]}, {r.id for r in runners[1::5]}
+    expected = [
+        r
+        for r in sorted(runners, key=lambda r: (r.created_at, r.id))
+        if (not kinds or r.kind in kinds)
+        and (
+            who is None
+            or r.creator_id == who.id
+            or (who.group_ids and (r.id in shared_a or r.id in shared_b))
+        )
+    ]
+    assert expected
+    query = RunnerQuery(visible_to=who, kinds=kinds)
+    for size in (1, 7, 25, 200):
+        served: list[RunnerRecord] = []
+        after: tuple[int, str] | None = None
+        while True:
+            page = store.list_runners(query, after, size)
+            assert len(page) <= size
+            served += page
+            if len(page) < size:
+                break
+            after = (page[-1].created_at, page[-1].id)
+        assert served == expected, size
+
+
 def test_local_configuration_is_unique(store: SQLStore):
     store.insert_runner(_runner(1, kind=LOCAL_CONFIGURATION, provider=0), [])
     with pytest.raises(AlreadyExistsError):
@@ -110,9 +172,7 @@ def test_update_callback_is_atomic(store: SQLStore):
         store.update_runner(row.id, failing)
     assert store.get_runner(row.id) == row
     assert store.update_runner(row.id, lambda _: None) == row
-    renamed = store.update_runner(
-        row.id, lambda cur: RunnerRecord(**{**cur.__dict__, "name": "new"})
-    )
+    renamed = store.update_runner(row.id, lambda cur: cur._replace(name="new"))
     assert renamed is not None
     assert store.get_runner(row.id) == renamed
     assert store.update_runner(str(uuid.uuid4()), lambda cur: cur) is None

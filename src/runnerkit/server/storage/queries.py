@@ -21,18 +21,17 @@ values, and cached.
 from __future__ import annotations
 
 import functools
-import itertools
-from dataclasses import fields
+import operator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sqlalchemy as sa
 
 from runnerkit.server.storage import tables as t
-from runnerkit.server.storage.records import RunnerRecord, row_reader
+from runnerkit.server.storage.records import RunnerRecord
 from runnerkit_proto.gitpod.v1 import runner_pb2
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from runnerkit.server.storage.records import RunnerQuery, SubjectRecord
 
@@ -41,9 +40,13 @@ ROLE_ADMIN = runner_pb2.RUNNER_ROLE_ADMIN
 # Above this many values a filter stays one IN (...) clause: one sorted query beats that many.
 MAX_DRIVING_VALUES = 16
 # The runner columns in RunnerRecord field order: ``read_runner(row)``.
-RUNNER_COLUMNS = tuple(t.runners.c[f.name] for f in fields(RunnerRecord))
-read_runner = row_reader(RunnerRecord)
-_CREATED_AT = [c.name for c in RUNNER_COLUMNS].index("created_at")
+RUNNER_COLUMNS = tuple(t.runners.c[name] for name in RunnerRecord._fields)
+# A record from a row of RUNNER_COLUMNS: the tuple itself, retyped (one C call, no checks).
+read_runner: Callable[[Sequence[Any]], RunnerRecord] = functools.partial(
+    tuple.__new__, RunnerRecord
+)
+# A row's keyset position (created_at, id), read in C (no Python key function per row).
+_POSITION = operator.itemgetter(RunnerRecord._fields.index("created_at"), 0)
 _FILTERS = ("creator_id", "kind", "provider")
 
 
@@ -69,7 +72,7 @@ def _after_clause(created_at: sa.ColumnElement[Any], id_: sa.ColumnElement[Any])
 
 
 @functools.lru_cache(maxsize=512)
-def _page_statement(shape: _Shape) -> sa.Select[Any]:
+def _page_statement(shape: _Shape) -> tuple[sa.Select[Any], bool]:
     r, p = t.runners, t.runner_policies
     limit: sa.BindParameter[int] = sa.bindparam("lim")
     branches: list[sa.Select[Any]] = []
@@ -101,16 +104,16 @@ def _page_statement(shape: _Shape) -> sa.Select[Any]:
             stmt = stmt.where(_after_clause(p.c.runner_created_at, p.c.runner_id))
         branches.append(stmt.order_by(p.c.runner_created_at, p.c.runner_id).limit(limit))
     if len(branches) == 1:
-        return branches[0]
+        return branches[0], True
     parts = [sa.select(*branch.subquery().c) for branch in branches]
     union = sa.union_all(*parts).subquery()
-    return sa.select(*union.c)
+    return sa.select(*union.c), False
 
 
 def runner_page(
     query: RunnerQuery, after: tuple[int, str] | None, limit: int
-) -> tuple[sa.Select[Any], dict[str, object]]:
-    """The statement (cached per shape) and parameters of a page of ``query``.
+) -> tuple[sa.Select[Any], dict[str, object], bool]:
+    """The statement (cached per shape), its parameters and whether it has one branch.
 
     Args:
         query: Filters and visibility.
@@ -118,9 +121,10 @@ def runner_page(
         limit: Rows wanted.
 
     Returns:
-        The statement, whose rows (runner columns in ``RunnerRecord`` order, possibly
-        duplicated and unordered across branches) ``merge_page`` turns into the page, and
-        its parameters.
+        The statement, its parameters, and True when it is a single branch: its rows (runner
+        columns in ``RunnerRecord`` order) are then the page as they are, in order and
+        distinct; otherwise (possibly duplicated and unordered across branches)
+        ``merge_page`` turns them into the page.
     """
     values: list[Sequence[object]] = [query.creator_ids, query.kinds, query.providers]
     driving = next(
@@ -146,7 +150,8 @@ def runner_page(
             params[f"g{g}"] = group
     if after is not None:
         params["after_t"], params["after_id"] = after
-    return _page_statement(shape), params
+    stmt, single = _page_statement(shape)
+    return stmt, params, single
 
 
 def merge_page(rows: Sequence[Sequence[Any]], limit: int) -> list[RunnerRecord]:
@@ -159,17 +164,12 @@ def merge_page(rows: Sequence[Sequence[Any]], limit: int) -> list[RunnerRecord]:
     Returns:
         The records.
     """
-    if len(rows) <= 1 or all(
-        (a[_CREATED_AT], a[0]) < (b[_CREATED_AT], b[0]) for a, b in itertools.pairwise(rows)
-    ):  # one branch: in order and distinct already
-        return [read_runner(row) for row in rows[:limit]]
-    ordered = sorted(rows, key=lambda row: (row[_CREATED_AT], row[0]))
     page: list[RunnerRecord] = []
-    seen: set[str] = set()
-    for row in ordered:
-        if row[0] in seen:
+    last = None
+    for row in sorted(rows, key=_POSITION):  # a runner's copies are next to each other
+        if row[0] == last:
             continue
-        seen.add(row[0])
+        last = row[0]
         page.append(read_runner(row))
         if len(page) == limit:
             break

@@ -13,7 +13,6 @@ from runnerkit.server.storage.queries import RUNNER_COLUMNS, merge_page, read_ru
 from runnerkit.server.storage.statements import (
     SQLTx,
     log_unexpected,
-    record_values,
     violated_constraint,
 )
 
@@ -86,7 +85,7 @@ class RunnersTx(SQLTx):
         ):
             raise AlreadyExistsError(_LOCAL_CONFIGURATION_TAKEN_MESSAGE)
         try:
-            self.execute(_INSERT, record_values(runner))
+            self.execute(_INSERT, runner._asdict())
             self.execute_many(_INSERT_TOKEN, [_token_values(token) for token in tokens])
         except self.integrity_error as exc:
             which = violated_constraint(exc, _UNIQUE_KEYS)
@@ -124,8 +123,11 @@ class RunnersTx(SQLTx):
         self, query: RunnerQuery, after: tuple[int, str] | None, limit: int
     ) -> list[RunnerRecord]:
         """Up to ``limit`` runners after the keyset position ``(created_at, id)``, in order."""
-        stmt, params = runner_page(query, after, limit)
-        return merge_page(self.rows(stmt, params), limit)
+        stmt, params, single = runner_page(query, after, limit)
+        rows = self.rows(stmt, params)
+        if single:  # read in order from one index, limited: the page as it is
+            return list(map(read_runner, rows))
+        return merge_page(rows, limit)
 
     def update_runner(
         self, runner_id: str, change: Callable[[RunnerRecord], RunnerRecord | None]
@@ -142,7 +144,7 @@ class RunnersTx(SQLTx):
         updated = change(current)
         if updated is None:
             return current
-        self.update_by_id(_UPDATE, record_values(updated))
+        self.update_by_id(_UPDATE, updated._asdict())
         return updated
 
     def delete_runner(self, runner_id: str) -> bool:

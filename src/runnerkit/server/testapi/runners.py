@@ -9,7 +9,6 @@ a runner does on its first start (refused when unknown, used or expired on the s
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -77,9 +76,7 @@ def set_runner_status(
     def change(current: RunnerRecord) -> RunnerRecord:
         now = max(svc.clock(), current.updated_at + 1)
         status.updated_at.CopyFrom(timestamp(now))
-        return dataclasses.replace(
-            current, status=status.SerializeToString(deterministic=True), updated_at=now
-        )
+        return current._replace(status=status.SerializeToString(deterministic=True), updated_at=now)
 
     record = svc.store.update_runner(rid, change)
     if record is None:
