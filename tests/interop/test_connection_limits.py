@@ -12,15 +12,20 @@ import resource
 import socket
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import h2.config
 import h2.connection
 import h2.events
 import pytest
+from connectrpc.protocol import ProtocolType
+from pyqwest import HTTPVersion, SyncClient, SyncHTTPTransport
 
-from runnerkit.server.connections import FD_RESERVE, connection_cap
+from runnerkit.server.connections import FD_RESERVE, ZTTP_MAX_STREAMS, connection_cap
 from runnerkit.server.http_server import Limits
+from runnerkit_proto.gitpod.v1 import runner_connect, runner_pb2
+from runnerkit_proto.gitpod.v1.runner_configuration_pb2 import RUNNER_PROVIDER_AWS_EC2
 from tests.interop.serve_process import serve_process
 from tests.support.server import running_server
 
@@ -196,3 +201,66 @@ def test_slow_http2_stream_is_reset_and_its_siblings_go_on(short_server_token):
             sock.sendall(connection.data_to_send())
         body = b"".join(e.data for e in events if isinstance(e, h2.events.DataReceived))
         assert json.loads(body) == {"status": "ok"}
+
+
+# zttp 0.0.35 fails the 4097th stream of an HTTP/2 connection (GOAWAY ENHANCE_YOUR_CALM); the
+# server drains a connection before (connections.DRAIN_AFTER_STREAMS), so clients that keep one
+# connection for their life (gRPC) move to a new one without losing a call.
+CALLS_PAST_THE_STREAM_LIMIT = ZTTP_MAX_STREAMS + 300
+
+
+@pytest.fixture(scope="module")
+def server_and_runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    with running_server(tmp_path_factory.mktemp("streams")) as (base_url, token):
+        client = _h2_client(base_url, ProtocolType.CONNECT)
+        created = client.create_runner(
+            runner_pb2.CreateRunnerRequest(name="streams", provider=RUNNER_PROVIDER_AWS_EC2),
+            headers=_auth(token),
+        )
+        yield base_url, token, created.runner.runner_id
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def _h2_client(base_url: str, protocol: ProtocolType) -> runner_connect.RunnerServiceClientSync:
+    """connectrpc's client on pyqwest, HTTP/2 with prior knowledge: one connection."""
+    http = SyncClient(SyncHTTPTransport(http_version=HTTPVersion.HTTP2))
+    return runner_connect.RunnerServiceClientSync(
+        base_url, protocol=protocol, send_compression=None, http_client=http
+    )
+
+
+def test_a_grpc_client_keeps_calling_past_the_stream_limit_of_a_connection(server_and_runner):
+    base_url, token, runner_id = server_and_runner
+    client = _h2_client(base_url, ProtocolType.GRPC)
+    request = runner_pb2.GetRunnerRequest(runner_id=runner_id)
+    ids = {
+        client.get_runner(request, headers=_auth(token)).runner.runner_id
+        for _ in range(CALLS_PAST_THE_STREAM_LIMIT)
+    }
+    assert ids == {runner_id}
+
+
+def test_concurrent_calls_on_one_connection_survive_its_drain(server_and_runner):
+    base_url, token, runner_id = server_and_runner
+    client = _h2_client(base_url, ProtocolType.CONNECT)
+    request = runner_pb2.GetRunnerRequest(runner_id=runner_id)
+    threads = 6
+    answered: list[str] = []
+    errors: list[BaseException] = []
+
+    def call_many() -> None:
+        try:
+            for _ in range(CALLS_PAST_THE_STREAM_LIMIT // threads + 1):
+                answered.append(client.get_runner(request, headers=_auth(token)).runner.runner_id)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(threads):
+            pool.submit(call_many)
+    assert errors == []
+    assert len(answered) > CALLS_PAST_THE_STREAM_LIMIT
+    assert set(answered) == {runner_id}

@@ -16,6 +16,14 @@ subclasses add what a server exposed to arbitrary clients needs (``docs/serving.
   it is closed itself. So idle sockets can never stop the server from accepting.
 - An HTTP/1.1 request with ``Upgrade: h2c`` is served as HTTP/1.1 with its body (the upgrade
   is declined, which RFC 9113 allows): never on an unread body.
+- **streams per HTTP/2 connection**: zttp 0.0.35 takes at most ``ZTTP_MAX_STREAMS`` (4096)
+  streams on one connection and answers the next with ``GOAWAY(ENHANCE_YOUR_CALM)``, failing
+  requests in flight — a gRPC client keeps one connection for its life, so it would meet this
+  every 4096 calls. A connection is therefore drained before: after ``DRAIN_AFTER_STREAMS``
+  streams it sends a graceful ``GOAWAY(NO_ERROR)`` with the highest stream id (clients open
+  no new streams on it and go to a new connection), and ``GOAWAY_GRACE_S`` later the final
+  ``GOAWAY`` naming the last stream taken; it closes when its last stream is done (the
+  two-step shutdown of RFC 9113 §6.8, as Go's and nghttp2's servers do).
 
 The limits live on ``ServerConfig`` (a ``uvicorn.Config``), so they reach every worker process.
 """
@@ -42,6 +50,14 @@ if TYPE_CHECKING:
 # database files and connections, logs, the event loop's own.
 FD_RESERVE = 64
 _MIN_CONNECTIONS = 16
+# Streams zttp 0.0.35 takes on one HTTP/2 connection (the next is a "flood": GOAWAY 0xb).
+ZTTP_MAX_STREAMS = 4096
+# When a connection starts draining: the rest is room for streams already on their way.
+DRAIN_AFTER_STREAMS = ZTTP_MAX_STREAMS - 512
+# Between the graceful GOAWAY and the final one: a round trip, with room to spare.
+GOAWAY_GRACE_S = 1.0
+_MAX_STREAM_ID = 2**31 - 1
+_NO_ERROR = 0
 
 
 class ServerConfig(uvicorn.Config):
@@ -168,7 +184,11 @@ class H1Protocol(ZttpProtocol):
 
 
 class H2Protocol(ZttpH2Protocol):
-    """zttp's HTTP/2 protocol with an idle timeout and a per-stream body timeout."""
+    """zttp's HTTP/2 protocol with an idle timeout, a per-stream body timeout and a drain.
+
+    The drain (see the module docstring) keeps a long-lived connection under zttp's stream
+    limit: clients move to a new connection instead of seeing their calls fail.
+    """
 
     def __init__(
         self,
@@ -181,6 +201,9 @@ class H2Protocol(ZttpH2Protocol):
         self._idle_s, _, self._body_s = _limits(self.config)
         self._idle: asyncio.TimerHandle | None = None
         self.since = time.monotonic()
+        self.streams = 0
+        self._last_stream_id = 0
+        self._drain: asyncio.TimerHandle | None = None
 
     def evictable(self) -> bool:
         """Whether no stream is open."""
@@ -192,8 +215,11 @@ class H2Protocol(ZttpH2Protocol):
         self._arm_idle()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Drop the idle timer."""
+        """Drop the timers."""
         self._cancel_idle()
+        if self._drain is not None:
+            self._drain.cancel()
+            self._drain = None
         super().connection_lost(exc)
 
     def handle_request(self, event: zttp.Request) -> None:
@@ -201,6 +227,25 @@ class H2Protocol(ZttpH2Protocol):
         super().handle_request(event)
         self._cancel_idle()
         self.loop.call_later(self._body_s, self._expire_body, event.stream_id)
+        self.streams += 1
+        self._last_stream_id = max(self._last_stream_id, event.stream_id)
+        if self.streams == DRAIN_AFTER_STREAMS and not self.shutdown_requested:
+            self._start_drain()
+
+    def _start_drain(self) -> None:
+        """The graceful GOAWAY: no new streams, please; the final one follows."""
+        self.conn.close(_NO_ERROR, _MAX_STREAM_ID)
+        self.flush()
+        self._drain = self.loop.call_later(GOAWAY_GRACE_S, self._finish_drain)
+
+    def _finish_drain(self) -> None:
+        """The final GOAWAY (the last stream taken); close once the open streams are done."""
+        self._drain = None
+        if self.transport.is_closing():
+            return
+        self.conn.close(_NO_ERROR, self._last_stream_id)
+        self.flush()
+        self.shutdown()
 
     def on_stream_closed(self) -> None:
         """The last stream closed: the connection is idle from now."""
