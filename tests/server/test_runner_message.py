@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runnerkit.server.service.runners import fill_runner, runner_message
+from runnerkit.server.service.runners import fill_runner, runner_message, runner_view_bytes
 from runnerkit.server.storage.records import RunnerRecord
 from runnerkit_proto.gitpod.v1 import identity_pb2, runner_pb2
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2 as rc_pb2
@@ -143,3 +144,71 @@ def test_a_time_out_of_the_timestamp_range_is_refused_as_from_microseconds_does(
     with pytest.raises(ValueError, match="Timestamp is not valid") as theirs:
         reference(record)
     assert str(ours.value) == str(theirs.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(records)
+def test_a_page_merged_from_the_memoised_views_equals_one_filled_in_place(record: RunnerRecord):
+    other = record._replace(name=record.name + "x")  # one column apart: its own view
+    filled, merged = runner_pb2.ListRunnersResponse(), runner_pb2.ListRunnersResponse()
+    for item in (record, other, record):
+        fill_runner(filled.runners.add(), item)
+        merged.runners.add().MergeFromString(runner_view_bytes(item))
+    assert merged == filled
+    assert merged.SerializeToString() == filled.SerializeToString()
+    for runner in merged.runners:
+        for name in ("creator", "spec", "status", "created_at", "updated_at"):
+            assert runner.HasField(name), name  # presence survives the bytes
+    assert merged.runners[1].name == record.name + "x"
+
+
+def test_the_memoised_view_follows_every_change_of_the_record():
+    base = RunnerRecord(
+        id=str(uuid.UUID(int=3)),
+        name="before",
+        kind=rc_pb2.RUNNER_KIND_REMOTE,
+        provider=rc_pb2.RUNNER_PROVIDER_AWS_EC2,
+        runner_manager_id="",
+        creator_id=str(uuid.UUID(int=4)),
+        creator_principal=identity_pb2.PRINCIPAL_USER,
+        spec=_spec("eu-1", b"", 1),
+        status=_status("ok", b"", 0, 0),
+        public_key=b"k" * 32,
+        wrapped_private_key=b"w",
+        created_at=1_700_000_000_000_000,
+        updated_at=1_700_000_000_000_000,
+    )
+    assert runner_view_bytes(base) == runner_message(base).SerializeToString()
+    changes: dict[str, Any] = {
+        "name": "after",
+        "spec": _spec("us-2", b"", 2),
+        "status": _status("degraded", b"", 5, 1),
+        "public_key": b"n" * 32,
+        "updated_at": base.updated_at + 1,
+    }
+    for column, value in changes.items():
+        changed = base._replace(**{column: value})
+        view = runner_pb2.Runner.FromString(runner_view_bytes(changed))
+        assert view == runner_message(changed), column
+        assert view != runner_message(base), column
+
+
+def test_a_time_out_of_range_is_refused_by_the_memoised_view_every_time():
+    bad = RunnerRecord(
+        id="x",
+        name="x",
+        kind=0,
+        provider=0,
+        runner_manager_id="",
+        creator_id="",
+        creator_principal=0,
+        spec=b"",
+        status=b"",
+        public_key=b"",
+        wrapped_private_key=b"",
+        created_at=0,
+        updated_at=MAX_MICROS + 1,
+    )
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Timestamp is not valid"):
+            runner_view_bytes(bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, NoReturn
 
 from google.protobuf import timestamp_pb2
@@ -34,6 +35,8 @@ LOGS = "logs"
 _SECONDS_MIN = -62_135_596_800
 _SECONDS_MAX = 253_402_300_799
 _NANOS_PER_MICRO = 1000
+# Encoded views kept for list pages (see runner_view_bytes): ~1 KB each with its record.
+VIEW_CACHE_SIZE = 1024
 
 
 def timestamp(micros: int) -> timestamp_pb2.Timestamp:
@@ -98,6 +101,21 @@ def runner_message(record: RunnerRecord) -> runner_pb2.Runner:
     runner = runner_pb2.Runner()
     fill_runner(runner, record)
     return runner
+
+
+@functools.lru_cache(maxsize=VIEW_CACHE_SIZE)
+def runner_view_bytes(record: RunnerRecord) -> bytes:
+    """:func:`runner_message` of ``record``, serialized; memoised by the whole record.
+
+    The view depends on the record alone, so a record equal in every column (a runner listed
+    again, unchanged) has the same view, and any change to any column is a different key:
+    nothing can go stale. A page merges these bytes into its ``runners`` (one C call per
+    runner) instead of filling each message field by field (about 3x the CPU).
+
+    Raises:
+        ValueError: As :func:`fill_runner` (exceptions are not memoised).
+    """
+    return runner_message(record).SerializeToString()
 
 
 def runner_access_in(
@@ -248,7 +266,7 @@ def list_runners(
     response = runner_pb2.ListRunnersResponse()
     add = response.runners.add
     for record in rows[:size]:
-        fill_runner(add(), record)
+        add().MergeFromString(runner_view_bytes(record))
     if len(rows) > size:
         last = rows[size - 1]
         response.pagination.next_token = svc.page_tokens.encode(
