@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from google.protobuf import timestamp_pb2
 
@@ -73,27 +73,21 @@ def fill_runner(runner: runner_pb2.Runner, record: RunnerRecord) -> None:
     status = runner.status
     status.MergeFromString(record.status)
     status.public_key = record.public_key
-    # Both times unrolled (no tuple of pairs to build and walk per runner).
-    seconds, rest = divmod(record.created_at, MICROS)
-    if not _SECONDS_MIN <= seconds <= _SECONDS_MAX:
-        _out_of_range(seconds)
-    stamp = runner.created_at
-    stamp.seconds = seconds
-    stamp.nanos = rest * _NANOS_PER_MICRO
-    seconds, rest = divmod(record.updated_at, MICROS)
-    if not _SECONDS_MIN <= seconds <= _SECONDS_MAX:
-        _out_of_range(seconds)
-    stamp = runner.updated_at
-    stamp.seconds = seconds
-    stamp.nanos = rest * _NANOS_PER_MICRO
+    _set_time(runner.created_at, record.created_at)
+    _set_time(runner.updated_at, record.updated_at)
 
 
-def _out_of_range(seconds: int) -> NoReturn:
-    msg = (
-        f"Timestamp is not valid: Seconds {seconds} must be in range "
-        f"[{_SECONDS_MIN}, {_SECONDS_MAX}]."
-    )
-    raise ValueError(msg)
+def _set_time(stamp: timestamp_pb2.Timestamp, micros: int) -> None:
+    """``stamp.FromMicroseconds(micros)`` without its Python layers; the same error."""
+    seconds, rest = divmod(micros, MICROS)
+    if not _SECONDS_MIN <= seconds <= _SECONDS_MAX:
+        msg = (
+            f"Timestamp is not valid: Seconds {seconds} must be in range "
+            f"[{_SECONDS_MIN}, {_SECONDS_MAX}]."
+        )
+        raise ValueError(msg)
+    stamp.seconds = seconds
+    stamp.nanos = rest * _NANOS_PER_MICRO
 
 
 def runner_message(record: RunnerRecord) -> runner_pb2.Runner:
