@@ -5,6 +5,7 @@ and statuses, x-should-retry, gzip, the 4 MiB limit, /healthz, Connect GET."""
 from __future__ import annotations
 
 import gzip
+import http.client as http_client
 import json
 import urllib.error
 import urllib.parse
@@ -234,3 +235,30 @@ def test_gzip_bomb_with_query_override_is_resource_exhausted(http):
         query="?pageSize=1",
     )
     assert (status, error["code"]) == (400, "invalid_argument")
+
+
+def test_unary_answers_carry_their_length_not_chunks(http):
+    """Over HTTP/1.1 a unary answer (success or error) has ``content-length``, never chunks."""
+    url = urllib.parse.urlsplit(http.base_url)
+    connection = http_client.HTTPConnection(url.hostname, url.port, timeout=10)
+    auth = {"Authorization": f"Bearer {http.token}"}
+    calls = [
+        ("ListRunners", b"{}", "application/json", 200),
+        ("ListRunners", b"", "application/proto", 200),
+        ("GetRunner", b'{"runnerId": "nope"}', "application/json", 400),
+    ]
+    try:
+        for rpc, body, content_type, status in calls:
+            connection.request(
+                "POST",
+                f"/gitpod.v1.RunnerService/{rpc}",
+                body=body,
+                headers={**auth, "Content-Type": content_type},
+            )
+            response = connection.getresponse()
+            payload = response.read()
+            assert response.status == status
+            assert response.getheader("transfer-encoding") is None
+            assert response.getheader("content-length") == str(len(payload))
+    finally:
+        connection.close()

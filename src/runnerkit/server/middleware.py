@@ -16,8 +16,10 @@
   rewritten only then;
 - error responses whose code will not succeed on a retry (all but ``unavailable``,
   ``resource_exhausted``, ``deadline_exceeded``, ``aborted``) get ``x-should-retry: false``:
-  only a response with an HTTP error status is held until its body names the code; a
-  successful response passes through untouched;
+  only a response with an HTTP error status is held until its body names the code;
+- a response body sent in one piece gets its ``content-length`` (connectrpc sends none, so
+  HTTP/1.1 would frame it chunked: one more write for the server, one more read for the
+  client); a streamed body passes as it comes;
 - one access log line per HTTP request (``server/access_log.py``: ``key=value`` fields, never
   headers, query strings or bodies); nothing is formatted when the access logger is off.
 
@@ -115,7 +117,7 @@ class CompatibilityMiddleware:
                 self._access_log.flush()  # lifespan: the server stops
             return
         started = time.perf_counter()
-        response = _Response(send)
+        response = _Response(send, bodyless=scope["method"] == "HEAD")
         try:
             await self._contracts(scope, receive, response)
         finally:
@@ -289,41 +291,65 @@ async def _send_grpc_status(send: Send, content_type: str, code: Code, message: 
 
 
 class _Response:
-    """Wraps ``send``: notes the status; holds an error response's start until its body is in.
+    """Wraps ``send``: notes the status; gives a body sent in one piece its ``content-length``.
 
-    The body of an error names the Connect code: ``x-should-retry: false`` is added when a
-    retry cannot help.
+    connectrpc sends a unary answer as a start without ``content-length`` and then the whole
+    body; passed on like that, an HTTP/1.1 server frames it chunked (one more write and one
+    more read per call). So a start without a length (and without trailers: gRPC's) is held
+    until the first body message: when that is the whole body, the start goes out with its
+    length; when more follows, both go out as they are. The body of an error names the
+    Connect code: ``x-should-retry: false`` is added when a retry cannot help.
     """
 
-    __slots__ = ("_chunks", "_held", "_send", "code", "status")
+    __slots__ = ("_bodyless", "_chunks", "_held", "_send", "code", "status")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, *, bodyless: bool = False) -> None:
         self._send = send
+        self._bodyless = bodyless  # HEAD: the length would not be the body's
         self._held: Message | None = None
         self._chunks: list[bytes] = []
         self.status = 0
         self.code = ""
 
     async def __call__(self, message: Message) -> None:
-        if self._held is None:
+        held = self._held
+        if held is None:
             if message["type"] == "http.response.start":
                 self.status = status = message.get("status", 200)
-                if status >= 400:
+                if status >= 400 or (
+                    not self._bodyless
+                    and status not in _NO_BODY_STATUSES
+                    and not message.get("trailers", False)
+                    and not _has_length(message.get("headers", ()))
+                ):
                     self._held = message
                     return
             await self._send(message)
             return
-        if message["type"] != "http.response.body":
+        if message["type"] != "http.response.body":  # an extension's message: as it comes
+            self._held = None
+            await self._send(held)
             await self._send(message)
             return
-        self._chunks.append(message.get("body", b""))
+        body = message.get("body", b"")
+        if held["status"] < 400:
+            self._held = None
+            if message.get("more_body", False):  # a stream: as it comes
+                await self._send(held)
+                await self._send(message)
+                return
+            await self._send(_with_length(held, len(body)))
+            await self._send(message)
+            return
+        self._chunks.append(body)
         if message.get("more_body", False):
             return
-        start, self._held = self._held, None
+        self._held = None
         body = b"".join(self._chunks)
         self.code = _error_code(body)
-        if not self._retryable(start["status"]):
-            start = {**start, "headers": [*start.get("headers", []), (b"x-should-retry", b"false")]}
+        start = _with_length(held, len(body))
+        if not self._retryable(held["status"]):
+            start["headers"].append((b"x-should-retry", b"false"))
         await self._send(start)
         await self._send({"type": "http.response.body", "body": body, "more_body": False})
 
@@ -331,6 +357,20 @@ class _Response:
         if self.code:
             return self.code in _RETRYABLE_NAMES
         return status in _RETRYABLE_STATUSES
+
+
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def _has_length(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    return any(key.lower() == b"content-length" for key, _ in headers)
+
+
+def _with_length(start: Message, length: int) -> Message:
+    """A copy of a response start with ``content-length`` (replacing any it had)."""
+    headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(length).encode()))
+    return {**start, "headers": headers}
 
 
 def _error_code(body: bytes) -> str:
