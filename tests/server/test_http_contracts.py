@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from runnerkit.server.codecs import JSONCodec
-from runnerkit_proto.gitpod.v1 import runner_configuration_pb2, runner_pb2
+from runnerkit_proto.gitpod.v1 import runner_configuration_pb2, runner_connect, runner_pb2
 from tests.support.server import running_server
 
 if TYPE_CHECKING:
@@ -262,3 +262,50 @@ def test_unary_answers_carry_their_length_not_chunks(http):
             assert response.getheader("content-length") == str(len(payload))
     finally:
         connection.close()
+
+
+def test_large_answers_gzipped_small_ones_not(http):
+    """Clients taking gzip get it from 1 KiB up; below, identity (cheaper on both sides)."""
+    for i in range(8):
+        http.post("CreateRunner", {"name": f"gzip runner {i}", "provider": "RUNNER_PROVIDER_GCP"})
+    url = urllib.parse.urlsplit(http.base_url)
+    connection = http_client.HTTPConnection(url.hostname, url.port, timeout=10)
+
+    def post(rpc: str, body: bytes, accept: str) -> tuple[str | None, bytes]:
+        connection.request(
+            "POST",
+            f"/gitpod.v1.RunnerService/{rpc}",
+            body=body,
+            headers={
+                "Authorization": f"Bearer {http.token}",
+                "Content-Type": "application/json",
+                "Accept-Encoding": accept,
+            },
+        )
+        response = connection.getresponse()
+        assert response.status == 200
+        return response.getheader("content-encoding"), response.read()
+
+    try:
+        encoding, zipped = post("ListRunners", b"{}", "gzip, identity")
+        assert encoding == "gzip"
+        assert post("ListRunners", b"{}", "identity") == ("identity", gzip.decompress(zipped))
+        assert len(json.loads(gzip.decompress(zipped))["runners"]) >= 8
+        encoding, small = post("ListRunners", b'{"pagination": {"pageSize": 1}}', "gzip")
+        assert encoding == "identity"
+        assert len(small) < 1024
+        assert len(json.loads(small)["runners"]) == 1
+    finally:
+        connection.close()
+    # connectrpc's own client (gzip accepted by default) reads both kinds.
+    client = runner_connect.RunnerServiceClientSync(http.base_url)
+    auth = {"authorization": f"Bearer {http.token}"}
+    try:
+        page = client.list_runners(runner_pb2.ListRunnersRequest(), headers=auth)
+        one = client.list_runners(
+            runner_pb2.ListRunnersRequest(pagination={"page_size": 1}), headers=auth
+        )
+    finally:
+        client.close()
+    assert len(page.runners) >= 8
+    assert [r.runner_id for r in one.runners] == [page.runners[0].runner_id]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from connectrpc._compression import _default_compressions, negotiate_compression
 from google.protobuf import struct_pb2
 
 from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.http_input import (
+    accepts_gzip,
     compressed_frame_without_encoding,
     grpc_without_trailers,
     is_binary_grpc,
@@ -120,10 +122,14 @@ def test_header_values_become_utf8_only_when_needed() -> None:
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
-        ([], (None, "", "")),
+        ([], (None, "", "", "")),
         (
             [(b"content-type", b"application/json"), (b"content-length", b"12")],
-            (None, "12", "application/json"),
+            (None, "12", "application/json", ""),
+        ),
+        (
+            [(b"Accept-Encoding", b"gzip, br"), (b"accept-encoding", b"identity")],
+            (None, "", "", "gzip, br"),
         ),
         (  # the first of each; content-type in any case, content-length as ASGI sends it
             [
@@ -133,24 +139,55 @@ def test_header_values_become_utf8_only_when_needed() -> None:
                 (b"content-length", b"3"),
                 (b"content-type", b"c/d"),
             ],
-            (None, "2", "a/b"),
+            (None, "2", "a/b", ""),
         ),
         (  # valid UTF-8: unchanged, values read as ISO-8859-1 as before
             [(b"x", "é".encode()), (b"content-type", "é".encode())],
-            (None, "", "é".encode().decode("latin-1")),
+            (None, "", "é".encode().decode("latin-1"), ""),
         ),
         (  # not UTF-8: fixed, and the values read from the fixed headers
-            [(b"content-type", b"\xf5"), (b"content-length", b"5")],
-            ([(b"content-type", "õ".encode()), (b"content-length", b"5")], "5", "Ã\xb5"),
+            [(b"content-type", b"\xf5"), (b"content-length", b"5"), (b"accept-encoding", b"gzip")],
+            (
+                [
+                    (b"content-type", "õ".encode()),
+                    (b"content-length", b"5"),
+                    (b"accept-encoding", b"gzip"),
+                ],
+                "5",
+                "Ã\xb5",
+                "gzip",
+            ),
         ),
     ],
 )
 def test_read_headers_in_one_pass(
-    headers: list[tuple[bytes, bytes]], expected: tuple[object, str, str]
+    headers: list[tuple[bytes, bytes]], expected: tuple[object, str, str, str]
 ) -> None:
     assert tuple(read_headers(headers)) == expected
     fixed = utf8_header_values(headers)
     assert read_headers(headers).fixed == fixed
+
+
+@pytest.mark.parametrize(
+    ("value", "gzip"),
+    [
+        ("", False),
+        ("gzip", True),
+        ("gzip, identity", True),
+        ("br, zstd, gzip", True),  # the first one supported wins
+        (",, gzip", True),
+        ("identity, gzip", False),
+        ("identity", False),
+        ("gzip;q=0.5", False),  # q-values are not weighed: not the name "gzip"
+        ("GZIP", False),  # names are compared as sent, as connectrpc does
+        ("*", False),
+        ("x-gzip, deflate", False),
+    ],
+)
+def test_accepts_gzip_as_connectrpc_negotiates(value: str, gzip: bool) -> None:
+    assert accepts_gzip(value) is gzip
+    # One rule with the library the service apps use (its private helper, read in tests only).
+    assert (negotiate_compression(value, _default_compressions).name() == "gzip") is gzip
 
 
 def _frame(flag: int, payload: bytes) -> bytes:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PAGE_SIZE_FIELD",
     "CompressedFrameScanner",
+    "accepts_gzip",
     "compressed_frame_without_encoding",
     "grpc_without_trailers",
     "is_binary_grpc",
@@ -109,21 +110,23 @@ class RequestHeaders(NamedTuple):
     fixed: list[tuple[bytes, bytes]] | None  # as utf8_header_values: None when unchanged
     content_length: str  # the first ``content-length`` value, "" when absent
     content_type: str  # the first ``content-type`` (any case), "" when absent
+    accept_encoding: str = ""  # the first ``accept-encoding``, "" when absent
 
 
 def read_headers(headers: Iterable[tuple[bytes, bytes]]) -> RequestHeaders:
-    """The UTF-8 fix (:func:`utf8_header_values`), content length and content type at once.
+    """The UTF-8 fix (:func:`utf8_header_values`) and the headers the middleware reads, at once.
 
     Args:
         headers: An ASGI scope's ``headers``.
 
     Returns:
         The fixed headers (None when all values are ASCII: the common case), and the
-        ``content-length`` and ``content-type`` values of the fixed headers, read as
-        ISO-8859-1.
+        ``content-length``, ``content-type`` and ``accept-encoding`` values of the fixed
+        headers, read as ISO-8859-1.
     """
     length: str | None = None
     content_type: str | None = None
+    accept_encoding: str | None = None
     for key, value in headers:
         raw = bytes(value)
         if not raw.isascii():
@@ -132,17 +135,46 @@ def read_headers(headers: Iterable[tuple[bytes, bytes]]) -> RequestHeaders:
             length = raw.decode("latin-1")
         elif content_type is None and key.lower() == b"content-type":
             content_type = raw.decode("latin-1")
-    return RequestHeaders(None, length or "", content_type or "")
+        elif accept_encoding is None and key.lower() == b"accept-encoding":
+            accept_encoding = raw.decode("latin-1")
+    return RequestHeaders(None, length or "", content_type or "", accept_encoding or "")
 
 
 def _read_fixed_headers(headers: Iterable[tuple[bytes, bytes]]) -> RequestHeaders:
     fixed = utf8_header_values(headers)
     pairs = list(headers) if fixed is None else fixed
-    length = next((bytes(v).decode("latin-1") for k, v in pairs if k == b"content-length"), "")
-    content_type = next(
-        (bytes(v).decode("latin-1") for k, v in pairs if k.lower() == b"content-type"), ""
+
+    def first(name: bytes) -> str:
+        return next((bytes(v).decode("latin-1") for k, v in pairs if k.lower() == name), "")
+
+    return RequestHeaders(
+        fixed,
+        next((bytes(v).decode("latin-1") for k, v in pairs if k == b"content-length"), ""),
+        first(b"content-type"),
+        first(b"accept-encoding"),
     )
-    return RequestHeaders(fixed, length, content_type)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether a Connect client takes a gzip answer, by its ``Accept-Encoding``.
+
+    The rule of connectrpc (and connect-go): the first listed encoding the server supports
+    wins, q-values are not weighed (``gzip;q=0.5`` is not ``gzip``). The server supports
+    ``gzip`` and ``identity``.
+
+    Args:
+        accept_encoding: The header's value ("" when absent).
+
+    Returns:
+        True when ``gzip`` comes before ``identity`` (or ``identity`` is not listed).
+    """
+    for name in accept_encoding.split(","):
+        name = name.strip()  # noqa: PLW2901 - the stripped token
+        if name == "gzip":
+            return True
+        if name == "identity":
+            return False
+    return False
 
 
 def is_binary_grpc(content_type: str) -> bool:

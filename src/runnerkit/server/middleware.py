@@ -20,6 +20,10 @@
 - a response body sent in one piece gets its ``content-length`` (connectrpc sends none, so
   HTTP/1.1 would frame it chunked: one more write for the server, one more read for the
   client); a streamed body passes as it comes;
+- Connect answers are gzipped here, not by connectrpc, and only from ``GZIP_MIN_BYTES`` up:
+  the ``Accept-Encoding`` of a client that takes gzip (``http_input.accepts_gzip``) is kept
+  from connectrpc, which then answers ``identity``, and a large answer is compressed on its
+  way out (a few hundred bytes cost more to compress and inflate than they save);
 - one access log line per HTTP request (``server/access_log.py``: ``key=value`` fields, never
   headers, query strings or bodies); nothing is formatted when the access logger is off.
 
@@ -28,6 +32,7 @@ Requests without ``Connect-Protocol-Version`` need nothing here: connectrpc acce
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 import zlib
@@ -42,6 +47,7 @@ from runnerkit.server.domain.errors import InvalidArgumentError
 from runnerkit.server.errors import RETRYABLE_CODES
 from runnerkit.server.http_input import (
     CompressedFrameScanner,
+    accepts_gzip,
     grpc_without_trailers,
     is_binary_grpc,
     needs_frame_scan,
@@ -55,6 +61,10 @@ if TYPE_CHECKING:
     from runnerkit.server.asgi import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
+# Connect answers at least this large are gzipped for clients that take gzip; smaller ones
+# cost more time to compress and inflate than the bytes save (connect-go's compressMinBytes).
+GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 6  # connectrpc's
 _DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
 _RETRYABLE_STATUSES = frozenset({429, 503, 504})
 _RETRYABLE_NAMES = frozenset(code.value for code in RETRYABLE_CODES)
@@ -86,6 +96,10 @@ def _gunzip(data: bytes, limit: int) -> bytes | None:
     if len(out) <= limit and not inflater.eof:
         return None
     return out
+
+
+def _without(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[tuple[bytes, bytes]]:
+    return [(k, v) for k, v in headers if k.lower() != name]
 
 
 def _error(code: Code, message: str) -> dict[str, str]:
@@ -133,8 +147,8 @@ class CompatibilityMiddleware:
                     )
                 )
 
-    async def _contracts(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers, length, content_type = read_headers(scope["headers"])  # one pass
+    async def _contracts(self, scope: Scope, receive: Receive, send: _Response) -> None:
+        headers, length, content_type, accept_encoding = read_headers(scope["headers"])
         if headers is not None:
             scope = {**scope, "headers": headers}  # connectrpc reads values as UTF-8
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
@@ -147,6 +161,10 @@ class CompatibilityMiddleware:
         if is_binary_grpc(content_type) and scope["path"].startswith(_UNARY_SERVICES):
             await self._grpc(scope, receive, send, content_type)
             return
+        if accept_encoding and accepts_gzip(accept_encoding):
+            # The layer compresses Connect answers itself, and only large ones.
+            scope = {**scope, "headers": _without(scope["headers"], b"accept-encoding")}
+            send.gzip = True
         if (
             scope.get("query_string")
             and scope["method"] == "POST"
@@ -301,7 +319,7 @@ class _Response:
     Connect code: ``x-should-retry: false`` is added when a retry cannot help.
     """
 
-    __slots__ = ("_bodyless", "_chunks", "_held", "_send", "code", "status")
+    __slots__ = ("_bodyless", "_chunks", "_held", "_send", "code", "gzip", "status")
 
     def __init__(self, send: Send, *, bodyless: bool = False) -> None:
         self._send = send
@@ -310,6 +328,8 @@ class _Response:
         self._chunks: list[bytes] = []
         self.status = 0
         self.code = ""
+        self.gzip = False
+        """The client takes gzip: a Connect answer of ``GZIP_MIN_BYTES`` or more is gzipped."""
 
     async def __call__(self, message: Message) -> None:
         held = self._held
@@ -338,6 +358,11 @@ class _Response:
                 await self._send(held)
                 await self._send(message)
                 return
+            if self.gzip and len(body) >= GZIP_MIN_BYTES and _connect_identity(held):
+                body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+                held = {**held, "headers": _without(held["headers"], b"content-encoding")}
+                held["headers"].append((b"content-encoding", b"gzip"))
+                message = {**message, "body": body}
             await self._send(_with_length(held, len(body)))
             await self._send(message)
             return
@@ -360,6 +385,18 @@ class _Response:
 
 
 _NO_BODY_STATUSES = frozenset({204, 304})
+_CONNECT_UNARY_TYPES = frozenset({b"application/proto", b"application/json"})
+
+
+def _connect_identity(start: Message) -> bool:
+    """Whether a start is a Connect unary answer's, not compressed (connectrpc's headers)."""
+    kind = encoding = b""
+    for key, value in start.get("headers", ()):
+        if key == b"content-type":
+            kind = value
+        elif key == b"content-encoding":
+            encoding = value
+    return encoding == b"identity" and kind in _CONNECT_UNARY_TYPES
 
 
 def _has_length(headers: Iterable[tuple[bytes, bytes]]) -> bool:
