@@ -183,6 +183,10 @@ def _cold_start(
     name: str, python: str, args: list[str], runs: int, env: dict[str, str] | None
 ) -> float:
     samples = []
+    # Warm means the bytecode cache is written: not with PYTHONDONTWRITEBYTECODE (set on some
+    # machines), which would leave an editable install compiling its sources on every start
+    # while the SDKs' wheels were compiled by pip at install time.
+    env = {k: v for k, v in (env or os.environ).items() if k != "PYTHONDONTWRITEBYTECODE"}
     for i in range(runs + 1):
         done = subprocess.run(  # noqa: S603 - our own code
             [python, "-c", _COLD, name.partition("@")[0], *args],
