@@ -302,9 +302,9 @@ def test_large_answers_gzipped_small_ones_not(http):
     auth = {"authorization": f"Bearer {http.token}"}
     try:
         page = client.list_runners(runner_pb2.ListRunnersRequest(), headers=auth)
-        one = client.list_runners(
-            runner_pb2.ListRunnersRequest(pagination={"page_size": 1}), headers=auth
-        )
+        first = runner_pb2.ListRunnersRequest()
+        first.pagination.page_size = 1
+        one = client.list_runners(first, headers=auth)
     finally:
         client.close()
     assert len(page.runners) >= 8
