@@ -166,7 +166,7 @@ def accepts_gzip(accept_encoding: str) -> bool:
         accept_encoding: The header's value ("" when absent).
 
     Returns:
-        True when ``gzip`` comes before ``identity`` (or ``identity`` is not listed).
+        True when ``gzip`` is listed and no ``identity`` comes before it.
     """
     for name in accept_encoding.split(","):
         name = name.strip()  # noqa: PLW2901 - the stripped token
