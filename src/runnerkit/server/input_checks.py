@@ -2,8 +2,9 @@
 
 :func:`check_request_text` runs in ``pipeline.RequestPipeline`` after authentication, on the
 decoded request of every RPC whatever the protocol or codec, before the handler: a string
-field holding ``U+0000`` is ``invalid_argument`` naming the field, and nothing is stored. PostgreSQL cannot hold NUL in text; SQLite could, so without
-this check the two stores would answer the same request differently.
+field holding ``U+0000`` is ``invalid_argument`` naming the field, and nothing is stored.
+PostgreSQL cannot hold NUL in text; SQLite could, so without this check the two stores would
+answer the same request differently.
 """
 
 from __future__ import annotations

@@ -405,7 +405,7 @@ def _has_length(headers: Iterable[tuple[bytes, bytes]]) -> bool:
 
 def _with_length(start: Message, length: int) -> Message:
     """A copy of a response start with ``content-length`` (replacing any it had)."""
-    headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+    headers = _without(start.get("headers", ()), b"content-length")
     headers.append((b"content-length", str(length).encode()))
     return {**start, "headers": headers}
 

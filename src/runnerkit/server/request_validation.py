@@ -1,11 +1,12 @@
 """Every request is checked against the schema's ``buf.validate`` rules before its handler.
 
 :func:`check_request_rules` runs in ``pipeline.RequestPipeline`` (after authentication and
-the text rules, before the handler), so it serves Connect, gRPC-Web and gRPC alike. A request that breaks a rule gets
-``invalid_argument``: the message names each field path (``pagination.page_size: must be ...``)
-and the error carries a ``buf.validate.Violations`` detail listing every violation. The rules
-themselves live in ``proto/`` (see ``runnerkit.request_rules``); handlers and domain code only
-check what a schema cannot express.
+the text rules, before the handler), so it serves Connect, gRPC-Web and gRPC alike. A request
+that breaks a rule gets ``invalid_argument``: the message names each field path
+(``pagination.page_size: must be ...``) and the error carries a ``buf.validate.Violations``
+detail listing every violation. The rules themselves live in ``proto/`` (see
+``runnerkit.request_rules``); handlers and domain code only check what a schema cannot
+express.
 """
 
 from __future__ import annotations
