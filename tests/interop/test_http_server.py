@@ -22,7 +22,7 @@ from runnerkit.server.health import (
     Readiness,
 )
 from runnerkit.server.http_server import uvicorn_config
-from runnerkit.server.serve import bind
+from runnerkit.server.sockets import bind
 from tests.support.server import app_on_fresh_store
 
 if TYPE_CHECKING:

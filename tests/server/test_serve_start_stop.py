@@ -1,16 +1,22 @@
 """``runnerkit serve`` starting and stopping as a real process: clean exits, one-line start-up
-errors, the master key check, the first admin token never lost, ``--workers`` on SQLite."""
+errors, the master key check, the first admin token never lost, ``--workers`` on SQLite: writes
+through both, connections spread over both, a killed worker replaced, SIGHUP, the port held."""
 
 from __future__ import annotations
 
 import base64
+import http.client
 import os
+import re
 import shutil
+import signal
 import socket
 import sqlite3
 import stat
 import subprocess
 import threading
+import time
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -219,3 +225,91 @@ def _children(pid: int) -> list[int]:
             return [int(p) for p in f.read().split()]
     except OSError:
         return []
+
+
+def _worker_pids(served, pattern: str, count: int = 1) -> list[int]:
+    """The pids in the group of the ``count``-th stderr match of ``pattern`` (waits for it)."""
+    deadline = time.monotonic() + 60
+    while True:
+        found = re.findall(pattern, served.stderr())
+        if len(found) >= count:
+            return [int(pid) for pid in re.findall(r"\d+", found[count - 1])]
+        assert time.monotonic() < deadline, served.stderr()
+        time.sleep(0.1)
+
+
+def _connections_by_pid(port: int, pids: list[int]) -> dict[int, int]:
+    """How many established TCP connections to ``port`` each process holds (from /proc)."""
+    established: set[str] = set()
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = row.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+            established.add(f"socket:[{fields[9]}]")
+    counts = {}
+    for pid in pids:
+        links = {str(fd.readlink()) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+        counts[pid] = len(links & established)
+    return counts
+
+
+def _open_and_call(port: int, count: int) -> list[http.client.HTTPConnection]:
+    """``count`` keep-alive connections, each with one answered request, left open."""
+    connections = []
+    for _ in range(count):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", "/readyz")
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        response.read()
+        connections.append(conn)
+    return connections
+
+
+def _close(connections: list[http.client.HTTPConnection]) -> None:
+    for conn in connections:
+        conn.close()
+
+
+def test_workers_share_the_connections_survive_a_kill_and_hold_the_port(tmp_path):
+    db = tmp_path / "runnerkit.db"
+    with serving(["--db", str(db), "--workers", "2"], ENV) as served:
+        port = int(served.base_url.rsplit(":", 1)[1])
+        workers = _worker_pids(served, r"2 worker processes: (\[[\d, ]+\])")
+        assert len(workers) == 2
+        connections = _open_and_call(port, 32)
+        by_worker = _connections_by_pid(port, workers)
+        _close(connections)
+        assert sum(by_worker.values()) == 32, by_worker
+        assert all(n > 0 for n in by_worker.values()), by_worker  # all on one: p = 2**-31
+
+        # Another server on the same port is refused, with one worker or several.
+        for workers_arg in ("1", "2"):
+            other = run_serve(
+                ["--db", str(tmp_path / "other.db"), "--port", str(port), "--workers", workers_arg]
+            )
+            _one_line_error(other, "cannot listen", str(port))
+
+        killed = workers[0]
+        os.kill(killed, signal.SIGKILL)
+        replaced = _worker_pids(
+            served, rf"worker process {killed} died \(exit -9\); replaced by (\d+)"
+        )
+        replacement = replaced[-1]
+        assert replacement not in workers
+        # New connections hashed to the killed worker's socket wait for its replacement.
+        connections = _open_and_call(port, 32)
+        by_worker = _connections_by_pid(port, [workers[1], replacement])
+        _close(connections)
+        assert sum(by_worker.values()) == 32, by_worker
+        assert by_worker[replacement] > 0, by_worker
+
+        served.process.send_signal(signal.SIGHUP)
+        after_hup = _worker_pids(served, r"worker processes now: (\[[\d, ]+\])")
+        assert len(after_hup) == 2
+        assert not set(after_hup) & {workers[1], replacement}
+        connections = _open_and_call(port, 8)
+        _close(connections)
+        assert served.stop() == 0
+        for pid in after_hup:
+            assert not Path(f"/proc/{pid}").exists()

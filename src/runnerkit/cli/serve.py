@@ -92,7 +92,10 @@ master_key_file_option = click.option(
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker processes serving the one port (each with its own database connections).",
+    help=(
+        "Worker processes serving the one port, each with its own socket and database "
+        "connections; the kernel spreads new connections over them."
+    ),
 )
 @click.option(
     "--db-wait",

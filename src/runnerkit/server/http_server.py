@@ -82,7 +82,7 @@ def uvicorn_config(
         host: Interface for uvicorn to bind (ignored when sockets are passed to ``run``).
         port: Port for uvicorn to bind (ignored when sockets are passed to ``run``).
         factory: Whether ``app`` names a factory.
-        workers: Worker processes for uvicorn's multiprocess supervisor; None for one.
+        workers: Worker processes (recorded in the config; ``serve`` runs them); None for one.
         tls_cert: PEM certificate (chain); with ``tls_key`` the port speaks TLS only,
             offering ``h2`` and ``http/1.1`` by ALPN.
         tls_key: PEM private key of ``tls_cert``.

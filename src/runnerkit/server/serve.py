@@ -1,12 +1,13 @@
 """Run the reference server: bind, open the store, create the first admin, serve with uvicorn.
 
-``run`` binds the socket first (so a port in use fails before anything is written, and
-``port=0`` works: the printed URL has the real port), then opens the store under its start-up
-lock (``bootstrap.open_database``), prints how to connect, and serves:
+``run`` binds first (so a port in use fails before anything is written, and ``port=0``
+works: the printed URL has the real port), then opens the store under its start-up lock
+(``bootstrap.open_database``), prints how to connect, and serves:
 
 - one worker: in this process, on the store already open;
-- ``workers`` > 1: uvicorn's multiprocess supervisor; each worker process builds its own app
-  and store (``WorkerApp``) and closes them at shutdown.
+- ``workers`` > 1: a socket per worker on the one port (``sockets.bind_per_worker``) and the
+  supervisor of ``workers``; each worker process builds its own app and store
+  (``WorkerApp``) and closes them at shutdown.
 
 SIGINT/SIGTERM: uvicorn stops accepting, finishes in-flight requests, then ``run`` closes the
 SCM client and the store (a SQLite WAL is checkpointed into the ``.db`` file) and returns, so
@@ -19,22 +20,22 @@ import logging
 import os
 import shlex
 import signal
-import socket
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors import Multiprocess
 
 from runnerkit.server.access_log import StreamAccessLog
 from runnerkit.server.app import create_app
 from runnerkit.server.bootstrap import StartupError, build_services, open_database
 from runnerkit.server.http_server import uvicorn_config as http_server_config
 from runnerkit.server.settings import ADMIN_TOKEN_ENV, DEFAULT_DB_WAIT_S, DEFAULT_HOST, DEFAULT_PORT
+from runnerkit.server.sockets import bind, bind_per_worker
 from runnerkit.server.storage import SQLStore
 from runnerkit.server.storage.engine import checkpoint, create_engine
+from runnerkit.server.workers import Workers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,21 +55,6 @@ _log = logging.getLogger("runnerkit.server")
 
 class _Stopped(Exception):  # noqa: N818 - a signal, not an error
     """SIGTERM arrived outside uvicorn's own handling (during start-up, or re-raised after)."""
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (``port`` 0: any free port)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(2048)
-    except BaseException:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
 
 
 def connection_help(
@@ -277,11 +263,14 @@ def _run(
     options: ServeOptions, out: Callable[[str], None], access_log: AccessLog | None = None
 ) -> None:
     try:
-        sock = bind(options.host, options.port)
+        if options.workers > 1:
+            sockets = bind_per_worker(options.host, options.port, options.workers)
+        else:
+            sockets = [bind(options.host, options.port)]
     except OSError as exc:
         msg = f"cannot listen on {options.host}:{options.port}: {exc.strerror or exc}"
         raise StartupError(msg) from None
-    closers: list[Callable[[], None]] = [sock.close]
+    closers: list[Callable[[], None]] = [sock.close for sock in sockets]
     try:
         opened = open_database(
             options.db,
@@ -295,7 +284,7 @@ def _run(
         closers.append(_store_closer(store))
         shown_host = f"[{options.host}]" if ":" in options.host else options.host
         scheme = "https" if options.tls_cert is not None else "http"
-        base_url = f"{scheme}://{shown_host}:{sock.getsockname()[1]}"
+        base_url = f"{scheme}://{shown_host}:{sockets[0].getsockname()[1]}"
         for line in connection_help(
             base_url,
             opened.admin_token,
@@ -314,9 +303,9 @@ def _run(
                 tls_cert=options.tls_cert,
                 tls_key=options.tls_key,
             )
-            supervisor = Multiprocess(config, [sock])
+            supervisor = Workers(config, sockets)
             supervisor.run()
-            if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+            if supervisor.failed_to_start:
                 msg = "a worker process failed to start (its error is logged above)"
                 raise StartupError(msg)
             return
@@ -329,7 +318,7 @@ def _run(
         app = create_app(services, test_hooks=hooks, access_log=access_log)
         config = uvicorn_config(app, tls_cert=options.tls_cert, tls_key=options.tls_key)
         server = uvicorn.Server(config)
-        server.run(sockets=[sock])
+        server.run(sockets=sockets)
     finally:
         _close_all(closers)
 
@@ -338,7 +327,6 @@ __all__ = [
     "ServeOptions",
     "StartupError",
     "WorkerApp",
-    "bind",
     "connection_help",
     "run",
     "uvicorn_config",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from runnerkit.server.http_server import DEFAULT_LIMITS, uvicorn_config
-from runnerkit.server.serve import bind
+from runnerkit.server.sockets import bind
 
 if TYPE_CHECKING:
     import socket

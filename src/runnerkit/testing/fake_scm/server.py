@@ -183,7 +183,7 @@ class FakeSCMTransport(httpx.BaseTransport):
 @contextlib.contextmanager
 def serve_fake_scm(fake: FakeSCM) -> Iterator[FakeSCM]:
     """Serve ``fake`` on 127.0.0.1:<free port> in a thread for the duration of the block."""
-    from runnerkit.server.serve import bind  # noqa: PLC0415 - only loopback serving needs it
+    from runnerkit.server.sockets import bind  # noqa: PLC0415 - only loopback serving needs it
     from runnerkit.testing.serving import running_in_thread  # noqa: PLC0415 - likewise
 
     sock = bind("127.0.0.1", 0)
