@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import time
 
 import pytest
@@ -73,3 +74,15 @@ def test_one_process_socket_is_a_plain_listener():
         assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 0
         with pytest.raises(OSError, match="in use"):
             bind_per_worker("127.0.0.1", sock.getsockname()[1], 2)
+
+
+def test_elsewhere_than_linux_every_worker_shares_one_plain_socket(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")  # no load-balancing reuse-port groups there
+    group = bind_per_worker("127.0.0.1", 0, 3)
+    try:
+        assert len(group) == 3
+        assert group[0] is group[1] is group[2]
+        assert group[0].getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 0
+        assert group[0].getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+    finally:
+        group[0].close()

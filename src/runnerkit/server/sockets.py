@@ -12,11 +12,15 @@ and port.
 port is first checked by an ordinary bind: that fails when anything listens there (a
 reuse-port group included), as ``bind`` does for one process. A later ``runnerkit serve`` on
 the same port is therefore refused, not let in to take a share of the connections.
+
+Only Linux spreads connections over a reuse-port group; macOS and the BSDs give them all to one
+socket. There ``bind_per_worker`` returns one shared socket for every worker, as uvicorn does.
 """
 
 from __future__ import annotations
 
 import socket
+import sys
 
 BACKLOG = 2048
 
@@ -56,12 +60,15 @@ def bind_per_worker(host: str, port: int, count: int) -> list[socket.socket]:
         count: How many sockets (worker processes), at least 1.
 
     Returns:
-        The sockets, bound with ``SO_REUSEPORT`` and listening.
+        The sockets, bound with ``SO_REUSEPORT`` and listening; on other systems than Linux,
+        one shared listening socket ``count`` times.
 
     Raises:
         OSError: The address is in use (by anything, another reuse-port group included) or
             cannot be bound.
     """
+    if sys.platform != "linux":
+        return [bind(host, port)] * count
     probe = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         probe.bind((host, port))  # no SO_REUSEPORT: fails if anything listens on the port
