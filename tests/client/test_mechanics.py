@@ -9,11 +9,14 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 
+import pyqwest
 import pytest
 from connectrpc.client import ResponseMetadata
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from connectrpc.request import Headers
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from protobuf.wkt import Any as PbAny
 
 import runnerkit
@@ -172,6 +175,26 @@ def test_unknown_keyword_and_bad_enum(fake):
         client.runners.create(nme="x")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="RUNNER_PROVIDER_AWS_EC2"):
         client.runners.create(name="x", provider="AWS")  # type: ignore[arg-type]
+
+
+def test_trace_context_is_propagated_unless_the_transport_turns_it_off(fake):
+    # pyqwest's OpenTelemetry instrumentation (on by default) sends the current span's context
+    # as ``traceparent``; a transport made with ``enable_otel=False`` sends none (docs/client.md).
+    url, state = fake
+    runner_id = make(url).runners.create(name="r", provider="RUNNER_PROVIDER_GCP").runner.runner_id
+    context = SpanContext(
+        trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736,
+        span_id=0x00F067AA0BA902B7,
+        is_remote=False,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    untraced = pyqwest.SyncClient(pyqwest.SyncHTTPTransport(enable_otel=False))
+    seen = []
+    for client in (make(url), make(url, http_client=untraced)):
+        with trace.use_span(NonRecordingSpan(context)):
+            client.runners.retrieve(runner_id=runner_id)
+        seen.append(state.requests[-1][1].get("traceparent"))
+    assert seen == ["00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None]
 
 
 # --- errors ----------------------------------------------------------------------------
