@@ -308,8 +308,13 @@ def test_workers_share_the_connections_survive_a_kill_and_hold_the_port(tmp_path
         after_hup = _worker_pids(served, r"worker processes now: (\[[\d, ]+\])")
         assert len(after_hup) == 2
         assert not set(after_hup) & {workers[1], replacement}
-        connections = _open_and_call(port, 8)
-        _close(connections)
+        connections = _open_and_call(port, 8)  # open at the stop: the server closes them
         assert served.stop() == 0
+        _close(connections)
         for pid in after_hup:
             assert not Path(f"/proc/{pid}").exists()
+    # Restarted at once on the same port: the closed connections' TIME_WAIT does not block it.
+    with serving(["--db", str(db), "--workers", "2", "--port", str(port)], ENV) as again:
+        assert again.base_url == served.base_url
+        _close(_open_and_call(port, 4))
+        assert again.stop() == 0

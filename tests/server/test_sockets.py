@@ -86,3 +86,24 @@ def test_elsewhere_than_linux_every_worker_shares_one_plain_socket(monkeypatch):
         assert group[0].getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
     finally:
         group[0].close()
+
+
+def test_a_restart_is_not_blocked_by_the_previous_servers_closed_connections():
+    # The server closing a connection first leaves it in TIME_WAIT on the server's port for a
+    # minute; binding the port again must still work (SO_REUSEADDR, as for one process).
+    group = bind_per_worker("127.0.0.1", 0, 2)
+    port = group[0].getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    time.sleep(0.1)
+    for sock in group:
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            conn, _ = sock.accept()
+            conn.close()  # the server side closes first
+    time.sleep(0.1)
+    client.close()
+    for sock in group:
+        sock.close()
+    again = bind_per_worker("127.0.0.1", port, 2)
+    for sock in again:
+        sock.close()

@@ -29,10 +29,11 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _listening(host: str, port: int, option: int) -> socket.socket:
+def _listening(host: str, port: int, *options: int) -> socket.socket:
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, option, 1)
+        for option in options:
+            sock.setsockopt(socket.SOL_SOCKET, option, 1)
         sock.bind((host, port))
         sock.listen(BACKLOG)
     except BaseException:
@@ -69,16 +70,19 @@ def bind_per_worker(host: str, port: int, count: int) -> list[socket.socket]:
     """
     if sys.platform != "linux":
         return [bind(host, port)] * count
+    # SO_REUSEADDR (as ``bind``): connections of a previous server still in TIME_WAIT do not
+    # block a restart. Without SO_REUSEPORT the bind fails if anything listens on the port.
     probe = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
-        probe.bind((host, port))  # no SO_REUSEPORT: fails if anything listens on the port
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
         port = probe.getsockname()[1]
     finally:
         probe.close()
     sockets: list[socket.socket] = []
     try:
         for _ in range(count):
-            sockets.append(_listening(host, port, socket.SO_REUSEPORT))
+            sockets.append(_listening(host, port, socket.SO_REUSEADDR, socket.SO_REUSEPORT))
     except BaseException:
         for sock in sockets:
             sock.close()
