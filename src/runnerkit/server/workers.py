@@ -98,8 +98,8 @@ class Workers:
     def _keep_alive(self) -> None:
         timeout = self._config.timeout_worker_healthcheck
         for slot, process in enumerate(self._processes):
-            if self._should_exit.is_set():
-                return
+            if self._should_exit.is_set() or self._signals:
+                return  # stopping (Ctrl-C also reaches the workers): a dead one is no failure
             if process.is_alive(timeout=timeout):
                 continue
             process.kill()  # dead already, or hung: not answering the health ping
