@@ -98,6 +98,12 @@ def test_bad_base_url():
 # --- headers and codecs ----------------------------------------------------------------
 
 
+def _list_request(creator_id_bytes: int) -> runner_pb2.ListRunnersRequest:
+    return runner_pb2.ListRunnersRequest(
+        filter=runner_pb2.ListRunnersRequest.Filter(creator_ids=["x" * creator_id_bytes])
+    )
+
+
 def test_requests_from_compress_min_bytes_up_are_gzipped(fake):
     url, state = fake
     with make(url) as client:
@@ -105,6 +111,24 @@ def test_requests_from_compress_min_bytes_up_are_gzipped(fake):
         assert state.requests[-1][1].get("content-encoding") == "gzip"
         list(client.runners.list(filter={"creator_ids": ["x" * 900]}))
         assert state.requests[-1][1].get("content-encoding") == "identity"
+        # The generated clients the facade exposes follow the same threshold.
+        client.runner_service.list_runners(_list_request(1100))
+        assert state.requests[-1][1].get("content-encoding") == "gzip"
+        client.runner_service.list_runners(_list_request(900))
+        assert state.requests[-1][1].get("content-encoding") == "identity"
+    with make(url, compression=None) as plain:
+        plain.runner_service.list_runners(_list_request(1100))
+        assert state.requests[-1][1].get("content-encoding") == "identity"
+
+    async def exposed_async() -> list[str | None]:
+        async with amake(url) as client:
+            encodings = []
+            for size in (1100, 900):
+                await client.runner_service.list_runners(_list_request(size))
+                encodings.append(state.requests[-1][1].get("content-encoding"))
+            return encodings
+
+    assert asyncio.run(exposed_async()) == ["gzip", "identity"]
 
 
 @pytest.mark.parametrize(
