@@ -34,7 +34,10 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("runnerkit.server")
 _POLL_S = 0.5
-_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# SIGHUP does not exist on Windows.
+_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 class Workers:
@@ -88,7 +91,7 @@ class Workers:
     def _handle_signals(self) -> None:
         while self._signals:
             sig = self._signals.pop(0)
-            if sig == signal.SIGHUP:
+            if sig == getattr(signal, "SIGHUP", None):
                 _log.info("SIGHUP: replacing the worker processes one by one")
                 self._restart_all()
             else:
