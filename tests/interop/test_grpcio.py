@@ -7,13 +7,17 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from runnerkit_proto.gitpod.v1 import runner_configuration_pb2, runner_pb2
+from tests.interop.conftest import GrpcioClient
+from tests.interop.serve_process import serve_process
 from tests.server.scm.stubs import ALICE
 from tests.support.server import create_user
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pytest
 
-    from tests.interop.conftest import GrpcioClient, Server
+    from tests.interop.conftest import Server
 
 GROUP = "6f1c1b9e-3f0e-4b61-9a51-3c0f3c9b1d11"
 MIB = 1024 * 1024
@@ -219,3 +223,29 @@ def test_grpc_errors_carry_their_code_and_log_no_traceback(
 def test_unknown_methods_and_services_are_unimplemented(grpcio: GrpcioClient):
     for path in ("/gitpod.v1.RunnerService/NoSuchMethod", "/no.such.Service/Method"):
         assert grpcio.raw(path) == {"code": "UNIMPLEMENTED", "details": f"no such path {path}"}
+
+
+def test_grpc_channels_through_two_worker_processes(grpc_stubs: Path, tmp_path: Path):
+    # Each grpcio channel is one HTTP/2 connection; with --workers 2 the kernel spreads them
+    # over the workers' sockets. Whichever worker a channel reached, it serves gRPC and sees
+    # what the other channels wrote (one database).
+    with serve_process(tmp_path, "--workers", "2") as (base_url, token):
+        clients = [GrpcioClient(grpc_stubs, base_url.removeprefix("http://")) for _ in range(6)]
+        try:
+            created = []
+            for n, client in enumerate(clients):
+                answer = client.call(
+                    "RunnerService/CreateRunner",
+                    {"name": f"worker-{n}", "provider": "RUNNER_PROVIDER_GCP"},
+                    token=token,
+                )
+                assert answer["code"] == "OK", answer
+                created.append(answer["response"]["runner"]["runnerId"])
+            for client in clients:  # each connection reads what the others wrote
+                for rid in created:
+                    got = client.call("RunnerService/GetRunner", {"runnerId": rid}, token=token)
+                    assert got["code"] == "OK", got
+                    assert got["response"]["runner"]["runnerId"] == rid
+        finally:
+            for client in clients:
+                client.close()
