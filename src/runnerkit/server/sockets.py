@@ -29,12 +29,21 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _listening(host: str, port: int, *options: int) -> socket.socket:
+def _bound(host: str, port: int, *options: int) -> socket.socket:
     sock = socket.socket(_family(host), socket.SOCK_STREAM)
     try:
         for option in options:
             sock.setsockopt(socket.SOL_SOCKET, option, 1)
         sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _listening(host: str, port: int, *options: int) -> socket.socket:
+    sock = _bound(host, port, *options)
+    try:
         sock.listen(BACKLOG)
     except BaseException:
         sock.close()
@@ -72,13 +81,8 @@ def bind_per_worker(host: str, port: int, count: int) -> list[socket.socket]:
         return [bind(host, port)] * count
     # SO_REUSEADDR (as ``bind``): connections of a previous server still in TIME_WAIT do not
     # block a restart. Without SO_REUSEPORT the bind fails if anything listens on the port.
-    probe = socket.socket(_family(host), socket.SOCK_STREAM)
-    try:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
+    with _bound(host, port, socket.SO_REUSEADDR) as probe:
         port = probe.getsockname()[1]
-    finally:
-        probe.close()
     sockets: list[socket.socket] = []
     try:
         for _ in range(count):
