@@ -7,12 +7,25 @@ Three servers run as subprocesses on loopback, all under uvicorn with the same s
   ListRunners and CreateRunner with constant messages (no auth, no database);
 - ``runnerkit serve`` on a fresh SQLite file with 100 runners.
 
+Two more references mark what the stack itself allows, for the goals that sit near it:
+
+- a **durable no-op**: the same no-op, except that CreateRunner first commits one row to a
+  SQLite file in WAL mode with ``synchronous=FULL`` on a worker thread (as runnerkit commits
+  its writes: off the event loop, on disk before the answer). No durable write can be cheaper
+  on this machine's disk;
+- the **libraries' memory**: the bare app in a process that first imports the libraries the
+  server runs on (uvicorn, connectrpc, SQLAlchemy, protovalidate, PyNaCl, the generated
+  schema) and none of runnerkit's own modules. It takes no workloads; only its peak RSS is
+  printed.
+
 A raw keep-alive HTTP/1.1 client sends pre-encoded Connect requests to each, in interleaved
 rounds (every workload once per round), so all see the same machine noise. Printed per
 workload: calls per second (median of the rounds), the ratio to the floor and to the no-op
 doing the same RPC, p50/p99 latency, and the server process's CPU time per call (user +
 system, from /proc: steadier than calls/s when other work shares the machine) with the same
-ratios; then the servers' peak memory (VmHWM). Concurrent
+ratios; then the servers' peak memory (VmHWM), and the share of the machine's time other
+virtual machines took from these cores while it ran (CPU steal: absolute figures drop with
+it, the side-by-side ratios much less). Concurrent
 workloads use ``--clients`` client processes with N/``--clients`` connections each.
 
 These machines are noisy: read the ratios, not the absolute figures. Usage:
@@ -67,6 +80,13 @@ async def app(scope, receive, send):
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, access_log=False)
 """
 
+# What the server process imports besides its own modules (see the module docstring).
+_LIBS_IMPORTS = """
+import uvloop, uvicorn, connectrpc.server, sqlalchemy, protovalidate, nacl.public, nacl.secret
+from runnerkit_proto.gitpod.v1 import runner_configuration_connect, runner_connect
+protovalidate.Validator()
+"""
+
 _NOOP_APP = """
 import sys, uvicorn
 from google.protobuf import timestamp_pb2
@@ -91,12 +111,30 @@ LIST = runner_pb2.ListRunnersResponse(runners=[runner(i) for i in range(25)])
 LIST.pagination.next_token = "x" * 60
 CREATE = runner_pb2.CreateRunnerResponse(runner=runner(2), exchange_token="y" * 40)
 
+DB = sys.argv[2] if len(sys.argv) > 2 else None  # a path: CreateRunner commits durably
+if DB:
+    import asyncio, os, sqlite3, threading
+    CONN = sqlite3.connect(DB, isolation_level=None, check_same_thread=False)
+    CONN.execute("PRAGMA journal_mode=WAL")
+    CONN.execute("PRAGMA synchronous=FULL")
+    CONN.execute("CREATE TABLE IF NOT EXISTS runners (id BLOB PRIMARY KEY, row BLOB)")
+    LOCK = threading.Lock()
+    ROW = CREATE.runner.SerializeToString()
+
+    def commit():
+        with LOCK:
+            CONN.execute("BEGIN IMMEDIATE")
+            CONN.execute("INSERT INTO runners VALUES (?, ?)", (os.urandom(16), ROW))
+            CONN.execute("COMMIT")
+
 class NoOp(runner_connect.RunnerService):
     async def get_runner(self, request, ctx, /):
         return GET
     async def list_runners(self, request, ctx, /):
         return LIST
     async def create_runner(self, request, ctx, /):
+        if DB:
+            await asyncio.to_thread(commit)
         return CREATE
 
 uvicorn.run(runner_connect.RunnerServiceASGIApplication(NoOp()), host="127.0.0.1",
@@ -281,7 +319,7 @@ class Workload:
     """One kind of request, measured in every round."""
 
     name: str
-    server: str  # "bare", "noop" or "runnerkit"
+    server: str  # "bare", "noop", "durable" or "runnerkit"
     path: str
     body: bytes
     content_type: str = PROTO
@@ -331,7 +369,7 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _start(tmp: Path) -> Servers:
-    ports = {name: _free_port() for name in ("bare", "noop", "runnerkit")}
+    ports = {name: _free_port() for name in ("bare", "noop", "durable", "runnerkit", "libs")}
     env = {**os.environ, "RUNNERKIT_ADMIN_TOKEN": ADMIN_TOKEN}
     server_env = dict(env)
     if extra := os.environ.get("BENCH_SERVER_PYTHONPATH"):
@@ -339,6 +377,7 @@ def _start(tmp: Path) -> Servers:
     procs = {
         "bare": _spawn(["-c", _BARE_APP, str(ports["bare"])], env),
         "noop": _spawn(["-c", _NOOP_APP, str(ports["noop"])], env),
+        "durable": _spawn(["-c", _NOOP_APP, str(ports["durable"]), str(tmp / "noop.db")], env),
         "runnerkit": _spawn(
             [
                 "-m",
@@ -350,6 +389,7 @@ def _start(tmp: Path) -> Servers:
             ],
             server_env,
         ),
+        "libs": _spawn(["-c", _LIBS_IMPORTS + _BARE_APP, str(ports["libs"])], server_env),
     }
     return Servers(ports, procs)
 
@@ -382,6 +422,8 @@ def _workloads(runner_id: str) -> Iterator[Workload]:
     create = _create_request().SerializeToString()
     for conns in (1, 8, 32):
         yield Workload(f"floor, {conns} conn", "bare", "/", b"", connections=conns)
+    yield Workload("CreateRunner (durable)", "durable", RPC + "CreateRunner", create)
+    yield Workload("CreateRunner, 8 conn", "durable", RPC + "CreateRunner", create, connections=8)
     for server in ("noop", "runnerkit"):
         yield Workload("GetRunner, binary", server, RPC + "GetRunner", get)
         yield Workload("GetRunner, JSON", server, RPC + "GetRunner", get_json, JSON)
@@ -404,6 +446,21 @@ def _cpu_s(pid: int) -> float:
     """User + system CPU seconds a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_times() -> tuple[int, int]:
+    """The machine's (steal, total) CPU time so far, in clock ticks (``/proc/stat``)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text(encoding="ascii").split()[1:9]]
+    return fields[7], sum(fields)
+
+
+def _steal_line(before: tuple[int, int], after: tuple[int, int]) -> str:
+    total = max(after[1] - before[1], 1)
+    share = (after[0] - before[0]) / total
+    return (
+        f"\nCPU steal while measuring: {share:.0%} of the cores' time went to other virtual "
+        "machines (absolute figures drop with it; compare the ratios)."
+    )
 
 
 def _measure(workload: Workload, port: int, pid: int, seconds: float, pool: Pool) -> None:
@@ -433,7 +490,9 @@ def _pct(samples: list[float], q: float) -> float:
 
 def _report(workloads: list[Workload], servers: Servers) -> None:
     floors = {w.connections: w for w in workloads if w.server == "bare"}
+    # runnerkit against the no-op doing the same RPC; a durable write against the durable no-op.
     noops = {w.key(): w for w in workloads if w.server == "noop"}
+    noops.update({w.key(): w for w in workloads if w.server == "durable"})
     print(
         f"{'server':10} {'workload':30} {'calls/s':>8} {'x floor':>7} {'x no-op':>7} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'cpu us':>7} {'x floor':>7} {'x no-op':>7}"
@@ -456,13 +515,16 @@ def _report(workloads: list[Workload], servers: Servers) -> None:
     print(
         "\ncalls/s and latency: the client's view (noisy on a busy machine); cpu us: the server "
         "process's CPU time per call, and the floor's or no-op's CPU per call divided by it "
-        "(steadier)."
+        "(steadier). runnerkit's CreateRunner is compared with the durable no-op (one fsync'd "
+        "SQLite commit off the event loop), its reads with the no-op."
     )
     rss = {name: _peak_rss_kib(proc.pid) for name, proc in servers.procs.items()}
     bare = max(rss["bare"], 1)
     print(
         "\npeak RSS (VmHWM): "
         + ", ".join(f"{n} {v / 1024:.1f} MiB ({v / bare:.2f}x bare)" for n, v in rss.items())
+        + "\n(libs: the bare app after importing the server's libraries, none of runnerkit's "
+        "modules)"
     )
 
 
@@ -480,12 +542,15 @@ def main(argv: list[str]) -> int:
             for name, port in servers.ports.items():
                 _wait_port(port, servers.procs[name])
             workloads = list(_workloads(_seed(servers.ports["runnerkit"])))
+            steal_before = _cpu_times()
             for round_ in range(args.rounds):
                 print(f"round {round_ + 1}/{args.rounds}", file=sys.stderr, flush=True)
                 for w in workloads:
                     proc = servers.procs[w.server]
                     _measure(w, servers.ports[w.server], proc.pid, args.seconds, pool)
+            steal_after = _cpu_times()
             _report(workloads, servers)
+            print(_steal_line(steal_before, steal_after))
         finally:
             pool.terminate()
             for proc in servers.procs.values():
