@@ -12,7 +12,8 @@ sequential GetRunner calls from four clients, each in its own process, in interl
 The two SDKs are installed into throwaway virtualenvs under ``.cache/bench/`` (never project
 dependencies: 1.2 pins protobuf<6 and connectrpc 0.11, and both own the top-level ``gitpod``
 package). Then the cold start: import + construct + first call, in a fresh process whose
-bytecode is already cached (warm), for each client.
+bytecode is already cached (warm), for each client, and the import of connectrpc alone (what
+every connectrpc-based client, runnerkit's and the official SDK's, pays before anything else).
 
 Printed: p50 per client, the ratios of runnerkit to each, and the cold starts. These machines
 are noisy: read the ratios. Usage: ``python scripts/bench_client.py [--calls N] [--rounds R]``.
@@ -93,6 +94,16 @@ call()
 print(json.dumps((time.perf_counter() - T0) * 1000))
 """
 )
+
+
+# The floor of any connectrpc client's cold start: importing the library (which imports
+# protobuf-py and reads its own version from the installed metadata), before anything else.
+_COLD_CONNECTRPC = r"""
+import json, time
+T0 = time.perf_counter()
+import connectrpc.client
+print(json.dumps((time.perf_counter() - T0) * 1000))
+"""
 
 
 def _free_port() -> int:
@@ -180,7 +191,13 @@ class Worker:
 
 
 def _cold_start(
-    name: str, python: str, args: list[str], runs: int, env: dict[str, str] | None
+    name: str,
+    python: str,
+    args: list[str],
+    runs: int,
+    env: dict[str, str] | None,
+    *,
+    script: str = _COLD,
 ) -> float:
     samples = []
     # Warm means the bytecode cache is written: not with PYTHONDONTWRITEBYTECODE (set on some
@@ -189,7 +206,7 @@ def _cold_start(
     env = {k: v for k, v in (env or os.environ).items() if k != "PYTHONDONTWRITEBYTECODE"}
     for i in range(runs + 1):
         done = subprocess.run(  # noqa: S603 - our own code
-            [python, "-c", _COLD, name.partition("@")[0], *args],
+            [python, "-c", script, name.partition("@")[0], *args],
             capture_output=True,
             text=True,
             check=True,
@@ -272,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
                 k: _cold_start(k, p, client_args, args.cold_runs, envs[k])
                 for k, p in pythons.items()
             }
+            connectrpc_import = _cold_start(
+                "connectrpc", sys.executable, [], args.cold_runs, None, script=_COLD_CONNECTRPC
+            )
         finally:
             for w in workers:
                 w.close()
@@ -290,6 +310,10 @@ def main(argv: list[str] | None = None) -> int:
     print("cold start (import + construct + first call, warm bytecode cache), median:")
     for kind, value in cold.items():
         print(f"  {kind:<16} {value:7.1f} ms")
+    print(
+        f"  of which any connectrpc client pays for `import connectrpc.client` alone: "
+        f"{connectrpc_import:.1f} ms"
+    )
     return 0
 
 
