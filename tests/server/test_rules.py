@@ -128,8 +128,13 @@ def test_access_rules():
 
 def test_parse_uuid():
     value = str(uuid.uuid4())
+    assert parse_uuid(value, "f") == value
     assert parse_uuid(value.upper(), "f") == value
-    for bad in ("", "x", value[:-1], "{" + value + "}", value.replace("-", "")):
+    # Hyphens where uuid.UUID ignores them: still accepted, answered in canonical form.
+    shifted = value[:7] + "-" + value[7] + value[9:]
+    assert len(shifted) == 36
+    assert parse_uuid(shifted, "f") == value
+    for bad in ("", "x", value[:-1], "{" + value + "}", value.replace("-", ""), value + "\n"):
         with pytest.raises(InvalidArgumentError):
             parse_uuid(bad, "f")
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from runnerkit.server.domain.errors import InvalidArgumentError
+
+# The canonical form (what clients nearly always send): returned as it is, without parsing.
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").fullmatch
 
 
 def new_id() -> str:
@@ -25,6 +29,8 @@ def parse_uuid(value: str, field: str) -> str:
     Raises:
         InvalidArgumentError: The value is empty or not a UUID.
     """
+    if _CANONICAL(value):
+        return value  # what str(uuid.UUID(value)) gives, ~10x cheaper
     if not value:
         raise InvalidArgumentError(field, "required")
     try:
