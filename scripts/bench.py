@@ -9,8 +9,9 @@ Three servers run as subprocesses on loopback, all under uvicorn:
 
 The floor and the no-ops run on uvicorn's default HTTP/1.1 protocol (httptools); runnerkit on
 its own zttp-based protocol, which also serves HTTP/2 on the port. For runnerkit's app the two
-protocols cost the same per call; the bare connectrpc no-op is slower on zttp (its answers
-have no ``content-length``, so they go out chunked), so httptools is the stricter reference.
+protocols cost the same per call (runnerkit's answers carry a ``content-length``); the bare
+connectrpc no-op, whose answers go out chunked, costs more on zttp than on httptools, so
+httptools is the stricter reference.
 
 Two more references mark what the stack itself allows, for the goals that sit near it:
 
