@@ -30,7 +30,7 @@ def parse_uuid(value: str, field: str) -> str:
         InvalidArgumentError: The value is empty or not a UUID.
     """
     if _CANONICAL(value):
-        return value  # what str(uuid.UUID(value)) gives, ~10x cheaper
+        return value  # what str(uuid.UUID(value)) gives, ~5x cheaper
     if not value:
         raise InvalidArgumentError(field, "required")
     try:
